@@ -1,0 +1,75 @@
+# Secure Kernel Loader (Rust) — top-level build.
+#   make setup   install what the build and the tests need (idempotent)
+#   make         build/skl.bin (+ test guests)
+#   make run     demo launch in QEMU + swtpm, prints PCRs and the event log
+#   make test    every test: host unit tests, layout checks, QEMU launches
+#   make bench   benchmarks (see bench/)
+#   make rpm     Qubes RPM into build/rpm/
+
+SHELL      := /bin/bash
+BUILD      ?= build
+CARGO      ?= cargo
+PAYLOAD_TARGET := x86_64-unknown-none
+PROFILE    ?= release
+# Debian packages the build and the tests use.
+DEB_PKGS   := qemu-system-x86 swtpm swtpm-tools tpm2-tools binutils gcc python3 rpm rpmlint cpio
+
+export SKL_BUILD_DIR := $(abspath $(BUILD))
+
+.PHONY: all setup payload payload-debug test unit-test run bench rpm fmt clippy lint clean
+all: payload guests
+
+## ---- setup -------------------------------------------------------------
+SETUP_STAMP := $(BUILD)/.setup-done
+setup: $(SETUP_STAMP)
+$(SETUP_STAMP): Makefile rust-toolchain.toml
+	@mkdir -p $(BUILD)
+	rustup toolchain install            # reads rust-toolchain.toml (RUSTUP_AUTO_INSTALL=0 here)
+	@missing=""; for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=$$( [ $$(id -u) -eq 0 ] || echo sudo ); \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "Debian packages present"; fi
+	@touch $@
+
+## ---- payload -----------------------------------------------------------
+PAYLOAD_ELF := target/$(PAYLOAD_TARGET)/$(PROFILE)/skl
+payload: $(SETUP_STAMP)
+	$(CARGO) build -p skl --target $(PAYLOAD_TARGET) --profile $(PROFILE)
+	@mkdir -p $(BUILD)
+	objcopy -O binary $(PAYLOAD_ELF) $(BUILD)/skl.bin
+	python3 skl/check-image.py $(PAYLOAD_ELF) $(BUILD)/skl.bin
+
+# Debug build: logging to port 0xE9/COM1 compiled in (never shipped).
+payload-debug: $(SETUP_STAMP)
+	$(CARGO) build -p skl --target $(PAYLOAD_TARGET) --profile slb-debug --features debug-log
+	@mkdir -p $(BUILD)
+	objcopy -O binary target/$(PAYLOAD_TARGET)/slb-debug/skl $(BUILD)/skl-debug.bin
+	python3 skl/check-image.py target/$(PAYLOAD_TARGET)/slb-debug/skl $(BUILD)/skl-debug.bin
+
+-include qemu-tests/guest/guest.mk
+-include rpm/rpm.mk
+
+## ---- tests -------------------------------------------------------------
+unit-test: $(SETUP_STAMP)
+	$(CARGO) test --workspace --exclude qemu-tests
+
+test: all payload-debug lint
+	$(CARGO) test --workspace --no-fail-fast -- --test-threads=2
+
+lint: $(SETUP_STAMP)
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy -p skl --target $(PAYLOAD_TARGET) --release -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+run: all payload-debug
+	$(CARGO) run -q -p qemu-tests --bin skl-demo
+
+clean:
+	rm -rf $(BUILD)
+	$(CARGO) clean
