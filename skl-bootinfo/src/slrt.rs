@@ -303,8 +303,10 @@ impl<'a> Slrt<'a> {
         if size > max_size {
             return Err(SlrtError::SizeExceedsMax { size, max_size });
         }
-        if max_size as usize > buf.len() {
-            return Err(SlrtError::SizeExceedsBuffer { size: max_size, buffer: buf.len() });
+        // max_size is the bootloader's claim (GRUB-B: 4096; GRUB-newest:
+        // 64 KiB minus the offset); what bounds us is the space we own.
+        if size as usize > buf.len() {
+            return Err(SlrtError::SizeExceedsBuffer { size, buffer: buf.len() });
         }
         let table = &buf[..size as usize];
         // SLRT-A: u16 tag then u16 size; its first entry (DL_INFO, 52 bytes)

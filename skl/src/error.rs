@@ -1,0 +1,159 @@
+//! One error type for the whole launch, each variant with the offending
+//! value and a stable numeric code (documented in `docs/launch-errors.md`).
+
+use skl_bootinfo::slrt::SlrtError;
+
+use crate::tpm::TpmError;
+
+/// Why a launch stopped. No hand-off happens after any of these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LaunchError {
+    /// The SLRT failed validation.
+    Slrt(SlrtError),
+    /// The SLRT has no DL_INFO entry.
+    NoDlInfo,
+    /// DL_INFO's DCE is not this SLB (base, measured size).
+    DceMismatch { dce_base: u64, dce_size: u64 },
+    /// DLME of size 0.
+    DlmeEmpty,
+    /// `dlme_base + dlme_size` overflows.
+    DlmeOverflow { base: u64 },
+    /// DLME reaches above 4 GiB.
+    DlmeAbove4G { end: u64 },
+    /// DLME overlaps the SLB.
+    DlmeOverlapsSlb { base: u64 },
+    /// Entry offset outside the DLME.
+    EntryOutsideDlme { entry: u64 },
+    /// Boot parameters (MBI) address above 4 GiB or inside the SLB.
+    BadContext { context: u64 },
+    /// LOG_INFO range overflows, lies above 4 GiB or overlaps SLB/DLME.
+    BadLogRange { addr: u64 },
+    /// LOG_INFO format not what the TPM family needs.
+    LogFormat { format: u16 },
+    /// The event log has no room for the next event.
+    LogFull { needed: u32 },
+    /// A TPM operation failed.
+    Tpm(TpmError),
+}
+
+impl LaunchError {
+    /// Stable code: high byte = area (0x1_ SLRT, 0x2_ DL_INFO, 0x3_ log,
+    /// 0x4_ TPM), low byte = the specific failure.
+    pub fn code(&self) -> u16 {
+        match self {
+            LaunchError::Slrt(e) => 0x1000 | slrt_code(e),
+            LaunchError::NoDlInfo => 0x2001,
+            LaunchError::DceMismatch { .. } => 0x2002,
+            LaunchError::DlmeEmpty => 0x2003,
+            LaunchError::DlmeOverflow { .. } => 0x2004,
+            LaunchError::DlmeAbove4G { .. } => 0x2005,
+            LaunchError::DlmeOverlapsSlb { .. } => 0x2006,
+            LaunchError::EntryOutsideDlme { .. } => 0x2007,
+            LaunchError::BadContext { .. } => 0x2008,
+            LaunchError::BadLogRange { .. } => 0x3001,
+            LaunchError::LogFormat { .. } => 0x3002,
+            LaunchError::LogFull { .. } => 0x3003,
+            LaunchError::Tpm(e) => 0x4000 | e.code(),
+        }
+    }
+
+    /// The offending value, truncated to 32 bits for the failure record.
+    pub fn detail(&self) -> u32 {
+        match *self {
+            LaunchError::Slrt(e) => slrt_detail(&e),
+            LaunchError::NoDlInfo | LaunchError::DlmeEmpty => 0,
+            LaunchError::DceMismatch { dce_base, .. } => dce_base as u32,
+            LaunchError::DlmeOverflow { base } | LaunchError::DlmeOverlapsSlb { base } => base as u32,
+            LaunchError::DlmeAbove4G { end } => (end >> 32) as u32,
+            LaunchError::EntryOutsideDlme { entry } => entry as u32,
+            LaunchError::BadContext { context } => context as u32,
+            LaunchError::BadLogRange { addr } => addr as u32,
+            LaunchError::LogFormat { format } => format as u32,
+            LaunchError::LogFull { needed } => needed,
+            LaunchError::Tpm(e) => e.detail(),
+        }
+    }
+}
+
+fn slrt_code(e: &SlrtError) -> u16 {
+    match e {
+        SlrtError::Truncated(_) => 0x01,
+        SlrtError::BadMagic(_) => 0x02,
+        SlrtError::UnsupportedRevision(_) => 0x03,
+        SlrtError::WrongArchitecture(_) => 0x04,
+        SlrtError::SizeTooSmall(_) => 0x05,
+        SlrtError::SizeExceedsMax { .. } => 0x06,
+        SlrtError::SizeExceedsBuffer { .. } => 0x07,
+        SlrtError::EntryHeaderOverrun { .. } => 0x08,
+        SlrtError::EntryTooSmall { .. } => 0x09,
+        SlrtError::EntryOverrun { .. } => 0x0A,
+        SlrtError::EntryWrongSize { .. } => 0x0B,
+        SlrtError::UnknownEntry { .. } => 0x0C,
+        SlrtError::DuplicateEntry(_) => 0x0D,
+        SlrtError::MissingEnd => 0x0E,
+        SlrtError::EndNotLast { .. } => 0x0F,
+        SlrtError::UnsupportedPolicyRevision(_) => 0x10,
+        SlrtError::PolicySizeMismatch { .. } => 0x11,
+        SlrtError::LegacySlrtA => 0x12,
+        SlrtError::LegacyTagProtocol => 0x13,
+    }
+}
+
+fn slrt_detail(e: &SlrtError) -> u32 {
+    match *e {
+        SlrtError::Truncated(n) => n as u32,
+        SlrtError::BadMagic(m) => m,
+        SlrtError::UnsupportedRevision(r) | SlrtError::WrongArchitecture(r) => r as u32,
+        SlrtError::UnsupportedPolicyRevision(r) => r as u32,
+        SlrtError::SizeTooSmall(s) => s,
+        SlrtError::SizeExceedsMax { size, .. } | SlrtError::SizeExceedsBuffer { size, .. } => size,
+        SlrtError::EntryHeaderOverrun { offset }
+        | SlrtError::EntryTooSmall { offset, .. }
+        | SlrtError::EntryOverrun { offset, .. }
+        | SlrtError::EndNotLast { offset } => offset,
+        SlrtError::UnknownEntry { tag, .. } | SlrtError::DuplicateEntry(tag) => tag,
+        SlrtError::EntryWrongSize { size, .. } | SlrtError::PolicySizeMismatch { size, .. } => size,
+        SlrtError::MissingEnd | SlrtError::LegacySlrtA | SlrtError::LegacyTagProtocol => 0,
+    }
+}
+
+impl From<SlrtError> for LaunchError {
+    fn from(e: SlrtError) -> Self {
+        LaunchError::Slrt(e)
+    }
+}
+
+impl From<TpmError> for LaunchError {
+    fn from(e: TpmError) -> Self {
+        LaunchError::Tpm(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_distinct_within_an_area() {
+        let errs = [
+            LaunchError::NoDlInfo,
+            LaunchError::DceMismatch { dce_base: 0, dce_size: 0 },
+            LaunchError::DlmeEmpty,
+            LaunchError::DlmeOverflow { base: 0 },
+            LaunchError::DlmeAbove4G { end: 0 },
+            LaunchError::DlmeOverlapsSlb { base: 0 },
+            LaunchError::EntryOutsideDlme { entry: 0 },
+            LaunchError::BadContext { context: 0 },
+            LaunchError::BadLogRange { addr: 0 },
+            LaunchError::LogFormat { format: 0 },
+            LaunchError::LogFull { needed: 0 },
+            LaunchError::Slrt(SlrtError::MissingEnd),
+            LaunchError::Slrt(SlrtError::LegacySlrtA),
+        ];
+        for (i, a) in errs.iter().enumerate() {
+            for b in &errs[i + 1..] {
+                assert_ne!(a.code(), b.code(), "{a:?} vs {b:?}");
+            }
+        }
+    }
+}

@@ -1,0 +1,247 @@
+//! Test support: a simulated TIS register file in front of a TPM 2.0 that
+//! parses commands and keeps PCR state. Real enough to catch protocol bugs:
+//! it enforces locality, the commandReady → reception → go → completion
+//! sequence, burst counts and the PCR 17/18 locality rule.
+
+use std::collections::BTreeMap;
+
+use sha1::Sha1;
+use sha2::{Digest as _, Sha256, Sha384, Sha512};
+
+use crate::tpm::Mmio;
+
+pub fn hash(alg: u16, data: &[u8]) -> Vec<u8> {
+    match alg {
+        0x0004 => Sha1::digest(data).to_vec(),
+        0x000B => Sha256::digest(data).to_vec(),
+        0x000C => Sha384::digest(data).to_vec(),
+        0x000D => Sha512::digest(data).to_vec(),
+        _ => panic!("alg {alg:#x}"),
+    }
+}
+
+fn digest_len(alg: u16) -> usize {
+    hash(alg, b"").len()
+}
+
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+enum State {
+    Idle,
+    Ready,
+    Reception,
+    Completion,
+}
+
+pub struct FakeTpm {
+    /// Allocated banks, with PCR 17 and 18 values.
+    pub pcrs: BTreeMap<(u16, u8), Vec<u8>>,
+    pub banks: Vec<u16>,
+    /// Every command ordinal received, in order, with its locality.
+    pub commands: Vec<(u32, u8)>,
+    pub active: Option<u8>,
+    pub dead: bool,
+    state: State,
+    cmd: Vec<u8>,
+    rsp: Vec<u8>,
+    rsp_pos: usize,
+    burst: u16,
+}
+
+impl FakeTpm {
+    /// A TPM just after SKINIT: PCR 17/18 reset to zero in each bank.
+    pub fn new(banks: &[u16]) -> Self {
+        let mut pcrs = BTreeMap::new();
+        for &b in banks {
+            pcrs.insert((b, 17), vec![0; digest_len(b)]);
+            pcrs.insert((b, 18), vec![0; digest_len(b)]);
+        }
+        FakeTpm {
+            pcrs,
+            banks: banks.to_vec(),
+            commands: vec![],
+            active: None,
+            dead: false,
+            state: State::Idle,
+            cmd: vec![],
+            rsp: vec![],
+            rsp_pos: 0,
+            burst: 7,
+        }
+    }
+
+    pub fn pcr(&self, alg: u16, pcr: u8) -> &[u8] {
+        &self.pcrs[&(alg, pcr)]
+    }
+
+    fn execute(&mut self) {
+        let c = self.cmd.clone();
+        let be32 = |o: usize| u32::from_be_bytes(c[o..o + 4].try_into().unwrap());
+        let be16 = |o: usize| u16::from_be_bytes(c[o..o + 2].try_into().unwrap());
+        let cc = be32(6);
+        let loc = self.active.unwrap();
+        self.commands.push((cc, loc));
+        assert_eq!(be32(2) as usize, c.len(), "command size field");
+        let mut body = vec![];
+        let rc: u32 = match cc {
+            0x17A => {
+                assert_eq!((be32(10), be32(14), be32(18)), (5, 0, 1));
+                body.push(0);
+                body.extend_from_slice(&5u32.to_be_bytes());
+                body.extend_from_slice(&(self.banks.len() as u32).to_be_bytes());
+                for &b in &self.banks {
+                    body.extend_from_slice(&b.to_be_bytes());
+                    body.extend_from_slice(&[3, 0xFF, 0xFF, 0xFF]);
+                }
+                0
+            }
+            0x182 => {
+                assert_eq!(be16(0), 0x8002);
+                let pcr = be32(10) as u8;
+                assert_eq!(be32(14), 9, "auth area size");
+                assert_eq!(be32(18), 0x4000_0009, "password session");
+                let n = be32(27) as usize;
+                let mut o = 31;
+                let mut digests = vec![];
+                for _ in 0..n {
+                    let alg = be16(o);
+                    let len = digest_len(alg);
+                    digests.push((alg, c[o + 2..o + 2 + len].to_vec()));
+                    o += 2 + len;
+                }
+                assert_eq!(o, c.len(), "trailing bytes in PCR_Extend");
+                if (pcr == 17 || pcr == 18) && loc < 2 {
+                    0x907
+                } else {
+                    for (alg, d) in digests {
+                        if let Some(v) = self.pcrs.get_mut(&(alg, pcr)) {
+                            let mut buf = v.clone();
+                            buf.extend_from_slice(&d);
+                            *v = hash(alg, &buf);
+                        }
+                    }
+                    0
+                }
+            }
+            _ => 0x143, // TPM_RC_COMMAND_CODE
+        };
+        let mut r = vec![0x80, 0x01];
+        r.extend_from_slice(&((10 + body.len()) as u32).to_be_bytes());
+        r.extend_from_slice(&rc.to_be_bytes());
+        if rc == 0 {
+            r.extend_from_slice(&body);
+            let len = r.len() as u32;
+            r[2..6].copy_from_slice(&len.to_be_bytes());
+        } else {
+            r[2..6].copy_from_slice(&10u32.to_be_bytes());
+        }
+        self.rsp = r;
+        self.rsp_pos = 0;
+        self.state = State::Completion;
+    }
+
+    fn sts(&self) -> u8 {
+        match self.state {
+            State::Idle => 0x80,
+            State::Ready => 0xC0,
+            State::Reception => {
+                let expect = self.cmd.len() < 10
+                    || self.cmd.len() < u32::from_be_bytes(self.cmd[2..6].try_into().unwrap()) as usize;
+                0x80 | if expect { 0x08 } else { 0 }
+            }
+            State::Completion => 0x80 | if self.rsp_pos < self.rsp.len() { 0x10 } else { 0 },
+        }
+    }
+}
+
+impl Mmio for FakeTpm {
+    fn read8(&self, off: usize) -> u8 {
+        if self.dead {
+            return 0xFF;
+        }
+        let loc = (off >> 12) as u8;
+        let reg = off & 0xFFF;
+        let active = self.active == Some(loc);
+        match reg {
+            0x00 => 0x80 | if active { 0x20 } else { 0 },
+            _ if !active => 0xFF,
+            0x18 => self.sts(),
+            0x19 => match self.state {
+                State::Ready | State::Reception => self.burst as u8,
+                State::Completion => (self.rsp.len() - self.rsp_pos).min(self.burst as usize) as u8,
+                State::Idle => 0,
+            },
+            0x1A => 0,
+            0x24 => {
+                // Reads have side effects; Mmio::read8 takes &self, so the
+                // fake serves the FIFO through interior state below.
+                panic!("FIFO reads go through FakeTis")
+            }
+            _ => 0,
+        }
+    }
+    fn write8(&mut self, off: usize, v: u8) {
+        if self.dead {
+            return;
+        }
+        let loc = (off >> 12) as u8;
+        let reg = off & 0xFFF;
+        match reg {
+            0x00 if v == 0x02 && self.active.is_none() => self.active = Some(loc),
+            0x00 if v == 0x20 && self.active == Some(loc) => {
+                self.active = None;
+                self.state = State::Idle;
+            }
+            0x00 => {}
+            _ if self.active != Some(loc) => {}
+            0x18 if v == 0x40 => {
+                self.state = State::Ready;
+                self.cmd.clear();
+            }
+            0x18 if v == 0x20 => {
+                assert_eq!(self.sts() & 0x08, 0, "tpmGo while the TPM expects more bytes");
+                assert_eq!(self.state, State::Reception, "tpmGo without a command");
+                self.execute();
+            }
+            0x24 => {
+                assert!(matches!(self.state, State::Ready | State::Reception), "FIFO write outside reception");
+                self.state = State::Reception;
+                self.cmd.push(v);
+            }
+            _ => {}
+        }
+    }
+    fn read32(&self, off: usize) -> u32 {
+        if self.dead {
+            return u32::MAX;
+        }
+        match off & 0xFFF {
+            0x14 => 0x3000_0697, // FIFO interface, TPM 2.0
+            _ => 0,
+        }
+    }
+}
+
+/// [`FakeTpm`] behind a `RefCell` so FIFO reads (which advance the response)
+/// work through `Mmio::read8(&self)`.
+pub struct FakeTis(pub std::cell::RefCell<FakeTpm>);
+
+impl Mmio for FakeTis {
+    fn read8(&self, off: usize) -> u8 {
+        if off & 0xFFF == 0x24 && !self.0.borrow().dead {
+            let mut t = self.0.borrow_mut();
+            if t.active != Some((off >> 12) as u8) {
+                return 0xFF;
+            }
+            let b = t.rsp.get(t.rsp_pos).copied().expect("FIFO read past the response");
+            t.rsp_pos += 1;
+            return b;
+        }
+        self.0.borrow().read8(off)
+    }
+    fn write8(&mut self, off: usize, v: u8) {
+        self.0.borrow_mut().write8(off, v)
+    }
+    fn read32(&self, off: usize) -> u32 {
+        self.0.borrow().read32(off)
+    }
+}

@@ -1,0 +1,30 @@
+//! CPU mode changes and the defined stop.
+
+use super::port::{outb, POST_CODE};
+
+extern "C" {
+    /// `entry.S`: back to 32-bit protected mode, paging off, registers as
+    /// the DLME expects; never returns.
+    fn skl_handoff(entry: u32, slb_base: u32, arg: u32) -> !;
+}
+
+/// Enter the DLME.
+pub fn handoff(entry: u32, slb_base: u32, arg: u32) -> ! {
+    // SAFETY: the launch validated entry (inside the measured DLME, below
+    // 4 GiB) and measured the DLME; skl_handoff leaves long mode from
+    // identity-mapped code and jumps there. Nothing of ours runs after it.
+    unsafe { skl_handoff(entry, slb_base, arg) }
+}
+
+/// Defined stop after a launch error: show the code on the POST port, reset
+/// the platform through the reset control register (0xCF9: full reset), and
+/// if that does nothing, halt with interrupts off forever.
+pub fn stop(code: u16) -> ! {
+    outb(POST_CODE, code as u8);
+    outb(0xCF9, 0x02);
+    outb(0xCF9, 0x0E);
+    loop {
+        // SAFETY: cli/hlt touch no memory; GIF = 0 holds NMI/SMI as well.
+        unsafe { core::arch::asm!("cli", "hlt", options(nomem, nostack)) }
+    }
+}

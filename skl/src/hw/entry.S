@@ -1,0 +1,221 @@
+/*
+ * SKINIT entry and the hand-off back to 32-bit protected mode.
+ *
+ * SKINIT leaves (AMD APM vol. 2, 15.27): 32-bit flat protected mode, paging
+ * off, CS = 0x08, SS = 0x10, DS/ES/FS/GS unusable, EAX = SLB base,
+ * EDX = family/model/stepping, ESP = base + 64 KiB, GIF = 0.
+ *
+ * Everything is addressed relative to the base in EBP (32-bit code) or
+ * RIP-relative (64-bit code): the image is linked at 0 and runs anywhere
+ * 64 KiB-aligned below 4 GiB. The measured image is never written: .bss,
+ * page tables and the relocated RW copy lie above the bootloader data.
+ *
+ * This text is a Rust format string (global_asm!): no braces.
+ */
+    .section .slb.head, "ax"
+    .globl _slb_head
+_slb_head:
+    .set _slb_start, _slb_head - 8
+
+    /* skl_info: UUID 78f1268e-0492-11e9-832a-c85b76c4cc02, version. */
+    .globl skl_info
+skl_info:
+    .byte 0x78, 0xf1, 0x26, 0x8e, 0x04, 0x92, 0x11, 0xe9
+    .byte 0x83, 0x2a, 0xc8, 0x5b, 0x76, 0xc4, 0xcc, 0x02
+    .long 0
+
+    .code32
+    .globl _start32
+_start32:
+    cli
+    cld
+    mov     %eax, %ebp                      /* SLB base, kept to the end */
+
+    /* Our own GDT (DS/ES are unusable after SKINIT; lgdt addresses via SS). */
+    lea     (gdt - _slb_start)(%ebp), %ecx
+    push    %ecx
+    pushw   $(gdt_end - gdt - 1)
+    lgdt    (%esp)
+    /* IDT limit 0: any exception before the hand-off shuts the CPU down
+     * instead of vectoring through a table we do not own. */
+    pushl   $0
+    pushw   $0
+    lidt    (%esp)
+    add     $12, %esp
+    mov     $0x10, %ecx
+    mov     %cx, %ds
+    mov     %cx, %es
+    mov     %cx, %fs
+    mov     %cx, %gs
+    mov     %cx, %ss
+    lea     (1f - _slb_start)(%ebp), %ecx
+    pushl   $0x08
+    push    %ecx
+    lret
+1:
+    /* Zero .bss (page tables included): GRUB leaves it uninitialised. */
+    lea     (__bss_start - _slb_start)(%ebp), %edi
+    lea     (__bss_end - _slb_start)(%ebp), %ecx
+    sub     %edi, %ecx
+    shr     $2, %ecx
+    xor     %eax, %eax
+    rep stosl
+
+    /* Copy the RW data from its place in the image to its run-time home. */
+    lea     (__rw_lma - _slb_start)(%ebp), %esi
+    lea     (__rw_start - _slb_start)(%ebp), %edi
+    lea     (__rw_end - _slb_start)(%ebp), %ecx
+    sub     %edi, %ecx
+    shr     $2, %ecx
+    rep movsl
+
+    /* Identity map 0-4 GiB with 2 MiB pages: PML4, PDPT, 4 page directories. */
+    lea     (pml4 - _slb_start)(%ebp), %edi
+    lea     0x1003(%edi), %eax              /* PDPT | P | RW */
+    mov     %eax, (%edi)
+    add     $0x1000, %edi                   /* PDPT */
+    lea     0x1003(%edi), %eax              /* first PD | P | RW */
+    mov     $4, %ecx
+2:  mov     %eax, (%edi)
+    add     $0x1000, %eax
+    add     $8, %edi
+    loop    2b
+    lea     (pml4 + 0x2000 - _slb_start)(%ebp), %edi
+    mov     $0x83, %eax                     /* P | RW | PS */
+    mov     $2048, %ecx
+3:  mov     %eax, (%edi)
+    add     $0x200000, %eax
+    add     $8, %edi
+    loop    3b
+
+    /* Long mode. OSFXSR/OSXMMEXCPT: SSE for the SHA-NI hash path. */
+    mov     %cr4, %eax
+    or      $0x620, %eax                    /* PAE | OSFXSR | OSXMMEXCPT */
+    mov     %eax, %cr4
+    lea     (pml4 - _slb_start)(%ebp), %eax
+    mov     %eax, %cr3
+    mov     $0xC0000080, %ecx               /* EFER */
+    rdmsr
+    or      $0x100, %eax                    /* LME */
+    wrmsr
+    mov     %cr0, %eax
+    and     $~0x0C, %eax                    /* EM, TS off */
+    or      $0x80000002, %eax               /* PG, MP */
+    mov     %eax, %cr0
+    lea     (start64 - _slb_start)(%ebp), %ecx
+    pushl   $0x18
+    push    %ecx
+    lret
+
+    .code64
+start64:
+    mov     $0x10, %eax
+    mov     %ax, %ds
+    mov     %ax, %es
+    mov     %ax, %fs
+    mov     %ax, %gs
+    mov     %ax, %ss
+    mov     %ebp, %ebp                      /* zero-extend the base */
+    lea     0x10000(%rbp), %rsp
+
+    /* Apply RELR relocations to the RW copy (every target must lie in it). */
+    lea     __relr_start(%rip), %rsi
+    lea     __relr_end(%rip), %r10
+    lea     __rw_start(%rip), %r8
+    lea     __rw_end(%rip), %r9
+    xor     %edx, %edx                      /* next address to relocate */
+4:  cmp     %r10, %rsi
+    jae     9f
+    lodsq
+    test    $1, %al
+    jnz     5f
+    lea     (%rbp,%rax), %rdi               /* address entry */
+    call    reloc_one
+    lea     8(%rdi), %rdx
+    jmp     4b
+5:  mov     %rdx, %rdi                      /* bitmap entry: bits 1..63 */
+    shr     $1, %rax
+6:  test    %rax, %rax
+    jz      7f
+    test    $1, %al
+    jz      8f
+    call    reloc_one
+8:  add     $8, %rdi
+    shr     $1, %rax
+    jmp     6b
+7:  add     $(63 * 8), %rdx
+    jmp     4b
+9:
+    mov     %rbp, %rdi
+    call    skl_main
+    ud2
+
+/* Relocate the 8 bytes at %rdi by the base, or stop if outside the RW copy. */
+reloc_one:
+    cmp     %r8, %rdi
+    jb      1f
+    lea     8(%rdi), %r11
+    cmp     %r9, %r11
+    ja      1f
+    add     %rbp, (%rdi)
+    ret
+1:  ud2
+
+/*
+ * skl_handoff(entry: u32, slb_base: u32, arg: u32) -> !
+ * Back to 32-bit protected mode, paging off, then jump to the DLME with
+ * the registers TrenchBoot Xen (aem-staging-14-10-24-rebase, head.S above
+ * slaunch_stub_entry) and the Linux AMD Secure Launch patches expect:
+ * EBX = EIP = entry, EBP = EDX = SLB base, ESI = boot parameters,
+ * EAX = Multiboot2 magic. GIF stays 0; the DLME executes STGI.
+ */
+    .globl skl_handoff
+skl_handoff:
+    cli
+    mov     %edi, %ebx
+    mov     %esi, %ebp
+    mov     %edx, %esi
+    lea     10f(%rip), %rax
+    pushq   $0x08
+    push    %rax
+    lretq
+    .code32
+10:
+    mov     $0x10, %eax
+    mov     %ax, %ds
+    mov     %ax, %es
+    mov     %ax, %fs
+    mov     %ax, %gs
+    mov     %ax, %ss
+    mov     %cr0, %eax
+    and     $0x7fffffff, %eax               /* paging off: leaves long mode */
+    mov     %eax, %cr0
+    mov     $0xC0000080, %ecx
+    rdmsr
+    and     $~0x100, %eax                   /* LME off */
+    wrmsr
+    mov     %cr4, %eax
+    and     $~0x20, %eax                    /* PAE off */
+    mov     %eax, %cr4
+    xor     %eax, %eax
+    mov     %eax, %cr3
+    lea     0x10000(%ebp), %esp
+    mov     %ebp, %edx
+    xor     %ecx, %ecx
+    xor     %edi, %edi
+    mov     $0x36d76289, %eax
+    jmp     *%ebx
+
+    .section .rodata.gdt, "a"
+    .balign 8
+gdt:
+    .quad 0                                 /* null */
+    .quad 0x00cf9b000000ffff                /* 0x08: 32-bit flat code */
+    .quad 0x00cf93000000ffff                /* 0x10: flat data */
+    .quad 0x00af9b000000ffff                /* 0x18: 64-bit code */
+gdt_end:
+
+    .section .bss.pagetables, "aw", @nobits
+    .balign 4096
+pml4:
+    .skip 0x6000                            /* PML4, PDPT, 4 x PD */

@@ -1,0 +1,150 @@
+//! The launch after entry: validate the bootloader's data, measure the DLME,
+//! say where to hand off. Hardware-free: memory and TPM come in through
+//! traits, so the whole flow runs on the host.
+//!
+//! What is measured follows the TrenchBoot SKL that speaks SLRT-B
+//! (secure-kernel-loader `main.c`, `skl_main`): PCR 17 ← the DLME entry
+//! offset as 4 little-endian bytes ("DLME entry offset"), then PCR 17 ← the
+//! DLME bytes ("DLME"). Everything else (MBI, modules) is the DLME's to
+//! measure under the DRTM policy, as TrenchBoot Xen does.
+
+use skl_bootinfo::addr::{PhysAddr, PhysRange, FOUR_GIB};
+use skl_bootinfo::sl_header::{SlHeader, BOOTLOADER_DATA_SIZE, SLB_SIZE};
+use skl_bootinfo::slrt::{Architecture, Slrt};
+use zerocopy::FromBytes;
+
+use crate::error::LaunchError;
+use crate::hash::digest_all;
+use crate::memory::PhysMemory;
+use crate::tpm::tpm2::Tpm2;
+use crate::tpm::{Pcr, TpmError, TpmFamily, TpmTransport};
+
+/// Where and how to enter the DLME.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Handoff {
+    /// Absolute entry address (EBX = EIP).
+    pub entry: u32,
+    /// SLB base (EBP, EDX).
+    pub slb_base: u32,
+    /// Boot parameters from DL_INFO `bl_context.context` (ESI).
+    pub context: u32,
+}
+
+/// The validated facts a launch acts on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LaunchPlan {
+    pub dlme: PhysRange,
+    pub entry_offset: u32,
+    pub context: u32,
+    pub log: Option<(PhysRange, u16)>,
+}
+
+/// Our own header, read from the measured image (trusted: SKINIT hashed it).
+pub fn own_header<M: PhysMemory>(mem: &M, slb: PhysAddr) -> SlHeader {
+    let r = PhysRange::new(slb, 8).and_then(|r| mem.read(r));
+    // The header is part of the image that is running: always readable.
+    r.and_then(|b| SlHeader::read_from_bytes(b).ok()).unwrap_or_else(|| SlHeader::read_from_bytes(&[0u8; 8]).unwrap())
+}
+
+/// The SLB as a range.
+pub fn slb_range(slb: PhysAddr) -> PhysRange {
+    PhysRange::new(slb, SLB_SIZE as u64).unwrap_or(PhysRange::new(PhysAddr(0), 0).unwrap())
+}
+
+/// The bootloader-data area (where the SLRT lives) of the SLB at `slb`.
+pub fn bootloader_data(slb: PhysAddr, hdr: &SlHeader) -> Option<PhysRange> {
+    PhysRange::new(slb.checked_add(hdr.bootloader_data.get() as u64)?, BOOTLOADER_DATA_SIZE as u64)
+}
+
+/// Check every address and size the SLRT gives against the SLB and 4 GiB.
+pub fn validate(slrt: &Slrt, slb: PhysAddr, measured_size: u16) -> Result<LaunchPlan, LaunchError> {
+    let dl = slrt.dl_info().ok_or(LaunchError::NoDlInfo)?;
+    let slb_r = slb_range(slb);
+    if dl.dce_base.get() != slb.as_u64() || dl.dce_size.get() != measured_size as u64 {
+        return Err(LaunchError::DceMismatch { dce_base: dl.dce_base.get(), dce_size: dl.dce_size.get() });
+    }
+    let base = dl.dlme_base.get();
+    let dlme = dl.dlme().ok_or(LaunchError::DlmeOverflow { base })?;
+    if dlme.is_empty() {
+        return Err(LaunchError::DlmeEmpty);
+    }
+    if !dlme.below_4g() {
+        return Err(LaunchError::DlmeAbove4G { end: dlme.end() });
+    }
+    if dlme.overlaps(&slb_r) {
+        return Err(LaunchError::DlmeOverlapsSlb { base });
+    }
+    let entry = dl.dlme_entry.get();
+    if entry >= dlme.len() {
+        return Err(LaunchError::EntryOutsideDlme { entry });
+    }
+    let context = dl.bl_context.context.get();
+    if context == 0 || context >= FOUR_GIB || slb_r.contains(PhysAddr(context)) {
+        return Err(LaunchError::BadContext { context });
+    }
+    let log = match slrt.log_info() {
+        None => None,
+        Some(li) => {
+            let addr = li.addr.get();
+            let r = li.range().ok_or(LaunchError::BadLogRange { addr })?;
+            if r.is_empty() || !r.below_4g() || r.overlaps(&slb_r) || r.overlaps(&dlme) {
+                return Err(LaunchError::BadLogRange { addr });
+            }
+            Some((r, li.format.get()))
+        }
+    };
+    Ok(LaunchPlan { dlme, entry_offset: entry as u32, context: context as u32, log })
+}
+
+/// Run the launch: parse and validate, measure into every active bank of
+/// PCR 17, release the locality. Returns the hand-off or why there is none.
+pub fn run<M: PhysMemory, T: TpmTransport>(mem: &mut M, tpm: &mut T, slb: PhysAddr) -> Result<Handoff, LaunchError> {
+    let hdr = own_header(mem, slb);
+    let bl = bootloader_data(slb, &hdr).ok_or(LaunchError::NoDlInfo)?;
+    let table = mem.read(bl).ok_or(LaunchError::BadContext { context: bl.start().as_u64() })?;
+    let slrt = Slrt::parse(table, Architecture::AmdSkinit)?;
+    let plan = validate(&slrt, slb, hdr.measured_size.get())?;
+    dlog!("DLME {:?} entry +{:#x}, context {:#x}", plan.dlme, plan.entry_offset, plan.context);
+
+    let result = measure(mem, tpm, &plan);
+    tpm.relinquish_locality();
+    result?;
+    Ok(Handoff {
+        entry: (plan.dlme.start().as_u64() + plan.entry_offset as u64) as u32,
+        slb_base: slb.as_u64() as u32,
+        context: plan.context,
+    })
+}
+
+fn measure<M: PhysMemory, T: TpmTransport>(mem: &M, tpm: &mut T, plan: &LaunchPlan) -> Result<(), LaunchError> {
+    if tpm.family() != TpmFamily::Tpm20 {
+        return Err(TpmError::UnsupportedFamily(tpm.family()).into());
+    }
+    let mut t = Tpm2::new(tpm);
+    let banks = t.pcr_banks(Pcr::DRTM_CODE)?;
+    dlog!("PCR 17 banks: {:?}", banks);
+    let entry = digest_all(banks, &plan.entry_offset.to_le_bytes());
+    t.pcr_extend(Pcr::DRTM_CODE, &entry)?;
+    // validate() proved the DLME lies below 4 GiB, which the payload maps.
+    let dlme = mem.read(plan.dlme).ok_or(LaunchError::DlmeAbove4G { end: plan.dlme.end() })?;
+    let d = digest_all(banks, dlme);
+    t.pcr_extend(Pcr::DRTM_CODE, &d)?;
+    Ok(())
+}
+
+/// Failure record written over the start of the bootloader-data area so the
+/// next stage (or a test) can tell why there was no hand-off.
+pub const FAILURE_MAGIC: [u8; 8] = *b"SKLERROR";
+
+pub fn write_failure_record<M: PhysMemory>(mem: &mut M, slb: PhysAddr, err: &LaunchError) {
+    let hdr = own_header(mem, slb);
+    let rec = bootloader_data(slb, &hdr).and_then(|r| PhysRange::new(r.start(), 16));
+    if let Some(b) = rec.and_then(|r| mem.write(r)) {
+        b[..8].copy_from_slice(&FAILURE_MAGIC);
+        b[8..12].copy_from_slice(&(err.code() as u32).to_le_bytes());
+        b[12..16].copy_from_slice(&err.detail().to_le_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests;

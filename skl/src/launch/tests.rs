@@ -1,0 +1,145 @@
+//! The whole launch flow on the host: fake RAM, fake TIS + TPM 2.0.
+
+use std::cell::RefCell;
+
+use super::*;
+use crate::fake_tpm::{hash, FakeTis, FakeTpm};
+use crate::memory::FakeRam;
+use crate::tpm::tis::Tis;
+use crate::tpm::Locality;
+
+const RAM: u64 = 0x10_0000;
+const SLB: u64 = 0x20_0000;
+const MEASURED: u16 = 0x3000;
+const BL: u64 = SLB + MEASURED as u64;
+const DLME: u64 = 0x40_0000;
+const DLME_SIZE: u64 = 0x2345;
+const ENTRY: u64 = 0x40;
+const MBI: u64 = 0x30_0000;
+const LOG: u64 = 0x50_0000;
+
+fn put(ram: &mut FakeRam, at: u64, b: &[u8]) {
+    let o = (at - RAM) as usize;
+    ram.bytes[o..o + b.len()].copy_from_slice(b);
+}
+
+/// RAM with an SLB header, a GRUB-B style SLRT (DL_INFO, LOG_INFO, END) and
+/// a DLME of recognisable bytes. Offsets from abi-grub-xen.md §3.3.
+fn setup(edit: impl FnOnce(&mut [u8])) -> FakeRam {
+    let mut ram = FakeRam::new(RAM, 0x80_0000);
+    let mut hdr = vec![];
+    for w in [0x1cu16, MEASURED, 8, MEASURED] {
+        hdr.extend_from_slice(&w.to_le_bytes());
+    }
+    put(&mut ram, SLB, &hdr);
+    let mut t = vec![0u8; 128];
+    let p32 = |t: &mut [u8], o: usize, v: u32| t[o..o + 4].copy_from_slice(&v.to_le_bytes());
+    let p64 = |t: &mut [u8], o: usize, v: u64| t[o..o + 8].copy_from_slice(&v.to_le_bytes());
+    p32(&mut t, 0, 0x4452544D);
+    t[4] = 1;
+    t[6] = 2;
+    p32(&mut t, 8, 16 + 72 + 24 + 8);
+    p32(&mut t, 12, 4096);
+    p32(&mut t, 16, 1);
+    p32(&mut t, 20, 72);
+    p64(&mut t, 24, MEASURED as u64);
+    p64(&mut t, 32, SLB);
+    p64(&mut t, 40, DLME_SIZE);
+    p64(&mut t, 48, DLME);
+    p64(&mut t, 56, ENTRY);
+    t[64] = 1;
+    p64(&mut t, 72, MBI);
+    p32(&mut t, 88, 2);
+    p32(&mut t, 92, 24);
+    t[96] = 2;
+    p32(&mut t, 100, 0x8000);
+    p64(&mut t, 104, LOG);
+    p32(&mut t, 112, 0xFFFF);
+    p32(&mut t, 116, 8);
+    edit(&mut t);
+    put(&mut ram, BL, &t);
+    let dlme: Vec<u8> = (0..DLME_SIZE).map(|i| (i * 13 + 5) as u8).collect();
+    put(&mut ram, DLME, &dlme);
+    ram
+}
+
+fn tpm(banks: &[u16]) -> Tis<FakeTis> {
+    Tis::open(FakeTis(RefCell::new(FakeTpm::new(banks))), Locality::TWO).unwrap()
+}
+
+fn extend(alg: u16, old: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut b = old.to_vec();
+    b.extend_from_slice(&hash(alg, data));
+    hash(alg, &b)
+}
+
+#[test]
+fn good_launch_measures_entry_then_dlme_in_every_bank_with_one_command_each() {
+    let banks = [0x0004, 0x000B, 0x000C];
+    let mut ram = setup(|_| {});
+    let mut t = tpm(&banks);
+    let h = run(&mut ram, &mut t, PhysAddr(SLB)).unwrap();
+    assert_eq!(h, Handoff { entry: (DLME + ENTRY) as u32, slb_base: SLB as u32, context: MBI as u32 });
+    let dlme = ram.bytes[(DLME - RAM) as usize..(DLME - RAM + DLME_SIZE) as usize].to_vec();
+    let fake = t.into_inner().0.into_inner();
+    for alg in banks {
+        let zero = vec![0; hash(alg, b"").len()];
+        let want = extend(alg, &extend(alg, &zero, &(ENTRY as u32).to_le_bytes()), &dlme);
+        assert_eq!(fake.pcr(alg, 17), &want[..], "bank {alg:#x}");
+        assert_eq!(fake.pcr(alg, 18), &zero[..], "PCR 18 untouched, bank {alg:#x}");
+    }
+    assert_eq!(fake.commands, [(0x17A, 2), (0x182, 2), (0x182, 2)]);
+    assert_eq!(fake.active, None, "locality 2 released before hand-off");
+}
+
+fn launch_err(edit: impl FnOnce(&mut [u8])) -> LaunchError {
+    let mut ram = setup(edit);
+    let mut t = tpm(&[0x0004, 0x000B]);
+    let e = run(&mut ram, &mut t, PhysAddr(SLB)).unwrap_err();
+    let fake = t.into_inner().0.into_inner();
+    assert!(fake.commands.iter().all(|c| c.0 != 0x182), "nothing extended after {e:?}");
+    e
+}
+
+fn p64(t: &mut [u8], o: usize, v: u64) {
+    t[o..o + 8].copy_from_slice(&v.to_le_bytes());
+}
+
+#[test]
+fn every_bad_dl_info_stops_the_launch() {
+    use skl_bootinfo::slrt::SlrtError;
+    assert_eq!(launch_err(|t| t[0] ^= 1), LaunchError::Slrt(SlrtError::BadMagic(0x4452544C)));
+    assert_eq!(launch_err(|t| p64(t, 56, DLME_SIZE)), LaunchError::EntryOutsideDlme { entry: DLME_SIZE });
+    assert_eq!(launch_err(|t| p64(t, 40, 0)), LaunchError::DlmeEmpty);
+    assert_eq!(launch_err(|t| p64(t, 48, SLB - 0x1000)), LaunchError::DlmeOverlapsSlb { base: SLB - 0x1000 });
+    assert_eq!(launch_err(|t| p64(t, 48, 1 << 32)), LaunchError::DlmeAbove4G { end: (1 << 32) + DLME_SIZE });
+    assert_eq!(launch_err(|t| p64(t, 48, 0xFFFF_F000)), LaunchError::DlmeAbove4G { end: 0xFFFF_F000 + DLME_SIZE });
+    assert_eq!(launch_err(|t| p64(t, 40, u64::MAX)), LaunchError::DlmeOverflow { base: DLME });
+    assert_eq!(launch_err(|t| p64(t, 72, 0)), LaunchError::BadContext { context: 0 });
+    assert_eq!(launch_err(|t| p64(t, 72, SLB + 0x100)), LaunchError::BadContext { context: SLB + 0x100 });
+    assert_eq!(
+        launch_err(|t| p64(t, 32, SLB + 0x10000)),
+        LaunchError::DceMismatch { dce_base: SLB + 0x10000, dce_size: MEASURED as u64 }
+    );
+    assert_eq!(launch_err(|t| p64(t, 104, SLB + 0x8000)), LaunchError::BadLogRange { addr: SLB + 0x8000 });
+    assert_eq!(launch_err(|t| p64(t, 104, DLME + 0x100)), LaunchError::BadLogRange { addr: DLME + 0x100 });
+    assert_eq!(launch_err(|t| t[16] = 0x77), LaunchError::Slrt(SlrtError::UnknownEntry { tag: 0x77, offset: 16 }));
+}
+
+#[test]
+fn a_dead_tpm_is_an_error_not_a_hang() {
+    let mut f = FakeTpm::new(&[0x000B]);
+    f.dead = true;
+    let e = Tis::open(FakeTis(RefCell::new(f)), Locality::TWO).err().unwrap();
+    assert_eq!(e, crate::tpm::TpmError::NoDevice { access: 0xFF });
+}
+
+#[test]
+fn failure_record_lands_in_the_bootloader_data_area() {
+    let mut ram = setup(|_| {});
+    write_failure_record(&mut ram, PhysAddr(SLB), &LaunchError::EntryOutsideDlme { entry: 0x1234 });
+    let o = (BL - RAM) as usize;
+    assert_eq!(&ram.bytes[o..o + 8], b"SKLERROR");
+    assert_eq!(&ram.bytes[o + 8..o + 12], &0x2007u32.to_le_bytes());
+    assert_eq!(&ram.bytes[o + 12..o + 16], &0x1234u32.to_le_bytes());
+}
