@@ -18,7 +18,7 @@ impl PhysAddr {
         self.0.checked_add(off).map(PhysAddr)
     }
     pub const fn is_aligned(self, align: u64) -> bool {
-        self.0 % align == 0
+        self.0.is_multiple_of(align)
     }
 }
 
@@ -100,7 +100,11 @@ mod tests {
         assert!(!a.overlaps(&c) && !c.overlaps(&a));
         assert!(a.contains_range(&b));
         assert!(!a.contains_range(&c));
-        assert!(PhysRange::new(PhysAddr(0xffff_f000), 0x1000).unwrap().below_4g());
-        assert!(!PhysRange::new(PhysAddr(0xffff_f000), 0x1001).unwrap().below_4g());
+        assert!(PhysRange::new(PhysAddr(0xffff_f000), 0x1000)
+            .unwrap()
+            .below_4g());
+        assert!(!PhysRange::new(PhysAddr(0xffff_f000), 0x1001)
+            .unwrap()
+            .below_4g());
     }
 }

@@ -11,10 +11,11 @@
 //! TrenchBoot GRUB `aem-qubes-4.2.3-rebase` (b3fd5906), TrenchBoot Xen
 //! `aem-staging-14-10-24-rebase` (6a50fd9e), the Secure Launch specification
 //! v0.6.0-draft (TrenchBoot/documentation 50c82921).
-#![no_std]
+#![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
 pub mod addr;
+pub mod event_log;
 pub mod sl_header;
 pub mod slrt;
 

@@ -145,10 +145,17 @@ impl FakeTpm {
             State::Ready => 0xC0,
             State::Reception => {
                 let expect = self.cmd.len() < 10
-                    || self.cmd.len() < u32::from_be_bytes(self.cmd[2..6].try_into().unwrap()) as usize;
+                    || self.cmd.len()
+                        < u32::from_be_bytes(self.cmd[2..6].try_into().unwrap()) as usize;
                 0x80 | if expect { 0x08 } else { 0 }
             }
-            State::Completion => 0x80 | if self.rsp_pos < self.rsp.len() { 0x10 } else { 0 },
+            State::Completion => {
+                0x80 | if self.rsp_pos < self.rsp.len() {
+                    0x10
+                } else {
+                    0
+                }
+            }
         }
     }
 }
@@ -198,12 +205,19 @@ impl Mmio for FakeTpm {
                 self.cmd.clear();
             }
             0x18 if v == 0x20 => {
-                assert_eq!(self.sts() & 0x08, 0, "tpmGo while the TPM expects more bytes");
+                assert_eq!(
+                    self.sts() & 0x08,
+                    0,
+                    "tpmGo while the TPM expects more bytes"
+                );
                 assert_eq!(self.state, State::Reception, "tpmGo without a command");
                 self.execute();
             }
             0x24 => {
-                assert!(matches!(self.state, State::Ready | State::Reception), "FIFO write outside reception");
+                assert!(
+                    matches!(self.state, State::Ready | State::Reception),
+                    "FIFO write outside reception"
+                );
                 self.state = State::Reception;
                 self.cmd.push(v);
             }
@@ -232,7 +246,11 @@ impl Mmio for FakeTis {
             if t.active != Some((off >> 12) as u8) {
                 return 0xFF;
             }
-            let b = t.rsp.get(t.rsp_pos).copied().expect("FIFO read past the response");
+            let b = t
+                .rsp
+                .get(t.rsp_pos)
+                .copied()
+                .expect("FIFO read past the response");
             t.rsp_pos += 1;
             return b;
         }

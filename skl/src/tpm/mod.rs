@@ -99,11 +99,13 @@ impl TpmError {
             TpmError::UnsupportedInterface(v) => v,
             TpmError::UnsupportedFamily(f) => f as u32,
             TpmError::LocalityTimeout(l) => l as u32,
-            TpmError::ReadyTimeout { sts } | TpmError::ResponseTimeout { sts } | TpmError::FifoProtocol { sts } => {
-                sts as u32
-            }
+            TpmError::ReadyTimeout { sts }
+            | TpmError::ResponseTimeout { sts }
+            | TpmError::FifoProtocol { sts } => sts as u32,
             TpmError::FifoTimeout { done } => done,
-            TpmError::BadResponseSize(v) | TpmError::MalformedResponse(v) | TpmError::ResponseCode(v) => v,
+            TpmError::BadResponseSize(v)
+            | TpmError::MalformedResponse(v)
+            | TpmError::ResponseCode(v) => v,
             TpmError::NoPcrBanks => 0,
             TpmError::UnsupportedBank(a) => a as u32,
         }
