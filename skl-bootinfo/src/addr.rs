@@ -100,11 +100,7 @@ mod tests {
         assert!(!a.overlaps(&c) && !c.overlaps(&a));
         assert!(a.contains_range(&b));
         assert!(!a.contains_range(&c));
-        assert!(PhysRange::new(PhysAddr(0xffff_f000), 0x1000)
-            .unwrap()
-            .below_4g());
-        assert!(!PhysRange::new(PhysAddr(0xffff_f000), 0x1001)
-            .unwrap()
-            .below_4g());
+        assert!(PhysRange::new(PhysAddr(0xffff_f000), 0x1000).unwrap().below_4g());
+        assert!(!PhysRange::new(PhysAddr(0xffff_f000), 0x1001).unwrap().below_4g());
     }
 }

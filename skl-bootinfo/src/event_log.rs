@@ -57,8 +57,7 @@ pub struct Tcg2Log<'a> {
 }
 
 fn rd32(b: &[u8], o: usize) -> Option<u32> {
-    b.get(o..o + 4)
-        .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+    b.get(o..o + 4).map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
 }
 fn rd16(b: &[u8], o: usize) -> Option<u16> {
     b.get(o..o + 2).map(|s| u16::from_le_bytes([s[0], s[1]]))
@@ -84,10 +83,7 @@ pub fn parse_tcg2_header(b: &[u8]) -> Result<Tcg2Header, LogError> {
         return Err(bad(4));
     }
     let ev_size = rd32(b, 28).ok_or(bad(28))? as usize;
-    let end = HEADER_EVENT_FIXED
-        .checked_add(ev_size)
-        .filter(|&e| e <= b.len())
-        .ok_or(bad(28))?;
+    let end = HEADER_EVENT_FIXED.checked_add(ev_size).filter(|&e| e <= b.len()).ok_or(bad(28))?;
     if b.get(32..48) != Some(&SPEC_ID_SIGNATURE[..]) {
         return Err(bad(32));
     }
@@ -98,10 +94,7 @@ pub fn parse_tcg2_header(b: &[u8]) -> Result<Tcg2Header, LogError> {
     let mut algs = [AlgSize::default(); MAX_ALGS];
     for (i, a) in algs.iter_mut().enumerate().take(n) {
         let o = 60 + 4 * i;
-        *a = AlgSize {
-            alg: rd16(b, o).ok_or(bad(o))?,
-            size: rd16(b, o + 2).ok_or(bad(o))?,
-        };
+        *a = AlgSize { alg: rd16(b, o).ok_or(bad(o))?, size: rd16(b, o + 2).ok_or(bad(o))? };
     }
     let vs_off = 60 + 4 * n;
     let vendor_size = *b.get(vs_off).ok_or(bad(vs_off))? as usize;
@@ -114,13 +107,7 @@ pub fn parse_tcg2_header(b: &[u8]) -> Result<Tcg2Header, LogError> {
     } else {
         (None, None)
     };
-    Ok(Tcg2Header {
-        algs,
-        nalgs: n,
-        events_start: end,
-        next_record,
-        next_field,
-    })
+    Ok(Tcg2Header { algs, nalgs: n, events_start: end, next_record, next_field })
 }
 
 impl<'a> Tcg2Log<'a> {
@@ -135,10 +122,7 @@ impl<'a> Tcg2Log<'a> {
         }
         buf.fill(0);
         let mut w = Cursor { b: buf, o: 0 };
-        w.u32(0)
-            .u32(EV_NO_ACTION)
-            .bytes(&[0; 20])
-            .u32(ev_size as u32);
+        w.u32(0).u32(EV_NO_ACTION).bytes(&[0; 20]).u32(ev_size as u32);
         w.bytes(SPEC_ID_SIGNATURE).u32(0); // platformClass
         w.bytes(&[0, 2, 0, 2]); // specVersionMinor 0, Major 2, errata 0, uintnSize 2 (u64)
         w.u32(n as u32);
@@ -152,13 +136,7 @@ impl<'a> Tcg2Log<'a> {
         w.u32(end as u32);
         let mut a = [AlgSize::default(); MAX_ALGS];
         a[..n].copy_from_slice(&algs[..n]);
-        Ok(Tcg2Log {
-            buf,
-            algs: a,
-            nalgs: n,
-            next_field,
-            next: end,
-        })
+        Ok(Tcg2Log { buf, algs: a, nalgs: n, next_field, next: end })
     }
 
     /// Continue a log the bootloader already started: its header must list
@@ -179,24 +157,12 @@ impl<'a> Tcg2Log<'a> {
         if next < h.events_start || next > buf.len() {
             return Err(LogError::BadHeader(next_field));
         }
-        Ok(Tcg2Log {
-            buf,
-            algs: h.algs,
-            nalgs: h.nalgs,
-            next_field,
-            next,
-        })
+        Ok(Tcg2Log { buf, algs: h.algs, nalgs: h.nalgs, next_field, next })
     }
 
     /// Append a TCG_PCR_EVENT2. `digests` must be one per log algorithm, in
     /// the header's order.
-    pub fn append(
-        &mut self,
-        pcr: u32,
-        ev_type: u32,
-        digests: &[(u16, &[u8])],
-        data: &[u8],
-    ) -> Result<(), LogError> {
+    pub fn append(&mut self, pcr: u32, ev_type: u32, digests: &[(u16, &[u8])], data: &[u8]) -> Result<(), LogError> {
         if digests.len() != self.nalgs {
             return Err(LogError::BadDigest(digests.len() as u16));
         }
@@ -207,17 +173,10 @@ impl<'a> Tcg2Log<'a> {
             }
             need += 2 + d.len();
         }
-        if self
-            .next
-            .checked_add(need)
-            .is_none_or(|e| e > self.buf.len())
-        {
+        if self.next.checked_add(need).is_none_or(|e| e > self.buf.len()) {
             return Err(LogError::Full(need));
         }
-        let mut w = Cursor {
-            b: self.buf,
-            o: self.next,
-        };
+        let mut w = Cursor { b: self.buf, o: self.next };
         w.u32(pcr).u32(ev_type).u32(digests.len() as u32);
         for (alg, d) in digests {
             w.u16(*alg).bytes(d);
@@ -291,10 +250,7 @@ impl<'a> Event2<'a> {
 /// Iterate the events after the header up to `end` (next_record_offset, or
 /// the first all-zero record). Stops with an error item on a record that
 /// runs past the log.
-pub fn events<'a>(
-    b: &'a [u8],
-    h: &Tcg2Header,
-) -> impl Iterator<Item = Result<Event2<'a>, LogError>> + 'a {
+pub fn events<'a>(b: &'a [u8], h: &Tcg2Header) -> impl Iterator<Item = Result<Event2<'a>, LogError>> + 'a {
     let end = h.next_record.unwrap_or(b.len()).min(b.len());
     let algs = h.algs;
     let nalgs = h.nalgs;
@@ -324,17 +280,7 @@ pub fn events<'a>(
             if p + 4 + len > end {
                 return None;
             }
-            Some((
-                Event2 {
-                    offset: start,
-                    pcr,
-                    ev_type,
-                    digests: dig,
-                    count,
-                    data,
-                },
-                p + 4 + len,
-            ))
+            Some((Event2 { offset: start, pcr, ev_type, digests: dig, count, data }, p + 4 + len))
         })();
         match rec {
             Some((e, next)) => {
@@ -349,6 +295,115 @@ pub fn events<'a>(
                 } else {
                     Some(Err(LogError::Truncated(start)))
                 }
+            }
+        }
+    })
+}
+
+/// The TPM 1.2 DRTM log: a TCG_PCR_EVENT header ("Spec ID Event00") whose
+/// vendor data is a TXT event container; SHA-1 TCG_PCR_EVENT records follow.
+/// Offsets as TrenchBoot SKL `event_log.c` writes it (`abi-grub-xen.md`
+/// §6.2): the container starts at 57 and its offsets count from there.
+pub struct Tpm12Log<'a> {
+    buf: &'a mut [u8],
+    next: usize,
+}
+
+const TXT_CONTAINER: usize = 57;
+const TPM12_EVENTS: usize = 105;
+const TPM12_NEXT_FIELD: usize = 101;
+
+/// Where the events of a TPM 1.2 log end, from its container header.
+pub fn parse_tpm12_header(b: &[u8]) -> Result<usize, LogError> {
+    if rd32(b, 4) != Some(EV_NO_ACTION) || b.get(32..48) != Some(&b"Spec ID Event00\0"[..]) {
+        return Err(LogError::BadHeader(4));
+    }
+    if b.get(57..77) != Some(&b"TXT Event Container\0"[..]) {
+        return Err(LogError::BadHeader(57));
+    }
+    let next = rd32(b, TPM12_NEXT_FIELD).ok_or(LogError::BadHeader(TPM12_NEXT_FIELD))? as usize + TXT_CONTAINER;
+    if next < TPM12_EVENTS || next > b.len() {
+        return Err(LogError::BadHeader(TPM12_NEXT_FIELD));
+    }
+    Ok(next)
+}
+
+impl<'a> Tpm12Log<'a> {
+    pub fn init(buf: &'a mut [u8]) -> Result<Self, LogError> {
+        if buf.len() < TPM12_EVENTS || buf.len() > u32::MAX as usize {
+            return Err(LogError::TooSmall(buf.len()));
+        }
+        buf.fill(0);
+        let size = buf.len() as u32;
+        let mut w = Cursor { b: buf, o: 0 };
+        w.u32(0).u32(EV_NO_ACTION).bytes(&[0; 20]).u32((TPM12_EVENTS - HEADER_EVENT_FIXED) as u32);
+        w.bytes(b"Spec ID Event00\0").u32(0).bytes(&[2, 1, 1, 0]).bytes(&[48]);
+        w.bytes(b"TXT Event Container\0").bytes(&[0; 12]).bytes(&[1, 0, 1, 0]);
+        w.u32(size).u32((TPM12_EVENTS - TXT_CONTAINER) as u32).u32((TPM12_EVENTS - TXT_CONTAINER) as u32);
+        Ok(Tpm12Log { buf, next: TPM12_EVENTS })
+    }
+
+    pub fn open(buf: &'a mut [u8]) -> Result<Self, LogError> {
+        let next = parse_tpm12_header(buf)?;
+        Ok(Tpm12Log { buf, next })
+    }
+
+    pub fn append(&mut self, pcr: u32, ev_type: u32, sha1: &[u8; 20], data: &[u8]) -> Result<(), LogError> {
+        let need = 32 + data.len();
+        if self.next.checked_add(need).is_none_or(|e| e > self.buf.len()) {
+            return Err(LogError::Full(need));
+        }
+        let mut w = Cursor { b: self.buf, o: self.next };
+        w.u32(pcr).u32(ev_type).bytes(sha1).u32(data.len() as u32).bytes(data);
+        self.next = w.o;
+        let rel = (self.next - TXT_CONTAINER) as u32;
+        self.buf[TPM12_NEXT_FIELD..TPM12_NEXT_FIELD + 4].copy_from_slice(&rel.to_le_bytes());
+        Ok(())
+    }
+
+    pub fn len(&self) -> usize {
+        self.next
+    }
+    pub fn is_empty(&self) -> bool {
+        self.next == 0
+    }
+}
+
+/// One TPM 1.2 TCG_PCR_EVENT read back.
+#[derive(Clone, Copy, Debug)]
+pub struct Event12<'a> {
+    pub offset: usize,
+    pub pcr: u32,
+    pub ev_type: u32,
+    pub sha1: &'a [u8],
+    pub data: &'a [u8],
+}
+
+/// Events of a TPM 1.2 log.
+pub fn events12(b: &[u8]) -> impl Iterator<Item = Result<Event12<'_>, LogError>> + '_ {
+    let end = parse_tpm12_header(b).unwrap_or(TPM12_EVENTS);
+    let mut o = TPM12_EVENTS;
+    let mut failed = false;
+    core::iter::from_fn(move || {
+        if failed || o + 32 > end {
+            return None;
+        }
+        let start = o;
+        let len = rd32(b, o + 28)? as usize;
+        match b.get(o + 32..).and_then(|r| r.get(..len)).filter(|_| o + 32 + len <= end) {
+            Some(data) => {
+                o += 32 + len;
+                Some(Ok(Event12 {
+                    offset: start,
+                    pcr: rd32(b, start)?,
+                    ev_type: rd32(b, start + 4)?,
+                    sha1: &b[start + 8..start + 28],
+                    data,
+                }))
+            }
+            None => {
+                failed = true;
+                Some(Err(LogError::Truncated(start)))
             }
         }
     })

@@ -11,9 +11,8 @@ use zerocopy::little_endian::{U16, U32};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
 /// UUID in `skl_info`, byte order as stored: 78f1268e-0492-11e9-832a-c85b76c4cc02.
-pub const SKL_UUID: [u8; 16] = [
-    0x78, 0xf1, 0x26, 0x8e, 0x04, 0x92, 0x11, 0xe9, 0x83, 0x2a, 0xc8, 0x5b, 0x76, 0xc4, 0xcc, 0x02,
-];
+pub const SKL_UUID: [u8; 16] =
+    [0x78, 0xf1, 0x26, 0x8e, 0x04, 0x92, 0x11, 0xe9, 0x83, 0x2a, 0xc8, 0x5b, 0x76, 0xc4, 0xcc, 0x02];
 
 /// The SLB is 64 KiB (SKINIT).
 pub const SLB_SIZE: u32 = 0x1_0000;
@@ -81,8 +80,7 @@ pub struct SlbLayout {
 /// `grub-core/loader/slaunch/skl.c` adds `measured ≤ bootloader_data` to
 /// GRUB-B's checks): the measured part must never include bootloader data.
 pub fn parse_slb_image(file: &[u8]) -> Result<SlbLayout, SlHeaderError> {
-    let (hdr, _) =
-        SlHeader::read_from_prefix(file).map_err(|_| SlHeaderError::TooShort(file.len()))?;
+    let (hdr, _) = SlHeader::read_from_prefix(file).map_err(|_| SlHeaderError::TooShort(file.len()))?;
     if file.len() > MAX_FILE_SIZE as usize {
         return Err(SlHeaderError::FileTooLarge(file.len()));
     }
@@ -91,10 +89,7 @@ pub fn parse_slb_image(file: &[u8]) -> Result<SlbLayout, SlHeaderError> {
     let info = hdr.skl_info.get();
     let bl = hdr.bootloader_data.get();
     if measured as usize > file.len() {
-        return Err(SlHeaderError::MeasuredBeyondFile {
-            measured,
-            file: file.len(),
-        });
+        return Err(SlHeaderError::MeasuredBeyondFile { measured, file: file.len() });
     }
     if entry >= measured {
         return Err(SlHeaderError::EntryNotMeasured { entry, measured });
@@ -109,10 +104,7 @@ pub fn parse_slb_image(file: &[u8]) -> Result<SlbLayout, SlHeaderError> {
         return Err(SlHeaderError::BadUuid);
     }
     if bl < measured {
-        return Err(SlHeaderError::BootloaderDataMeasured {
-            bootloader_data: bl,
-            measured,
-        });
+        return Err(SlHeaderError::BootloaderDataMeasured { bootloader_data: bl, measured });
     }
     if bl as u32 + BOOTLOADER_DATA_SIZE > SLB_SIZE {
         return Err(SlHeaderError::BootloaderDataTooHigh(bl));
@@ -142,38 +134,17 @@ mod tests {
     #[test]
     fn hand_built_image_parses() {
         let l = parse_slb_image(&image()).unwrap();
-        assert_eq!(
-            l,
-            SlbLayout {
-                entry: 0x30,
-                measured_size: 0x40,
-                skl_info: 8,
-                bootloader_data: 0x40,
-                version: 1
-            }
-        );
+        assert_eq!(l, SlbLayout { entry: 0x30, measured_size: 0x40, skl_info: 8, bootloader_data: 0x40, version: 1 });
     }
 
     #[test]
     fn each_grub_check_has_its_error() {
         let mut f = image();
         f[0] = 0x40;
-        assert_eq!(
-            parse_slb_image(&f),
-            Err(SlHeaderError::EntryNotMeasured {
-                entry: 0x40,
-                measured: 0x40
-            })
-        );
+        assert_eq!(parse_slb_image(&f), Err(SlHeaderError::EntryNotMeasured { entry: 0x40, measured: 0x40 }));
         let mut f = image();
         f[2] = 0x41;
-        assert_eq!(
-            parse_slb_image(&f),
-            Err(SlHeaderError::MeasuredBeyondFile {
-                measured: 0x41,
-                file: 64
-            })
-        );
+        assert_eq!(parse_slb_image(&f), Err(SlHeaderError::MeasuredBeyondFile { measured: 0x41, file: 64 }));
         let mut f = image();
         f[8] ^= 1;
         assert_eq!(parse_slb_image(&f), Err(SlHeaderError::BadUuid));
@@ -181,26 +152,14 @@ mod tests {
         f[6] = 0x3f;
         assert_eq!(
             parse_slb_image(&f),
-            Err(SlHeaderError::BootloaderDataMeasured {
-                bootloader_data: 0x3f,
-                measured: 0x40
-            })
+            Err(SlHeaderError::BootloaderDataMeasured { bootloader_data: 0x3f, measured: 0x40 })
         );
         let mut f = image();
         f[6..8].copy_from_slice(&0xF001u16.to_le_bytes());
-        assert_eq!(
-            parse_slb_image(&f),
-            Err(SlHeaderError::BootloaderDataTooHigh(0xF001))
-        );
+        assert_eq!(parse_slb_image(&f), Err(SlHeaderError::BootloaderDataTooHigh(0xF001)));
         let mut f = image();
         f[4] = 0x30;
-        assert_eq!(
-            parse_slb_image(&f),
-            Err(SlHeaderError::InfoNotMeasured {
-                info: 0x30,
-                measured: 0x40
-            })
-        );
+        assert_eq!(parse_slb_image(&f), Err(SlHeaderError::InfoNotMeasured { info: 0x30, measured: 0x40 }));
         assert_eq!(parse_slb_image(&f[..4]), Err(SlHeaderError::TooShort(4)));
     }
 }

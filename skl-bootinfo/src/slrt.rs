@@ -169,11 +169,7 @@ const_assert_eq!(core::mem::offset_of!(PolicyEntry, entity), 16);
 impl PolicyEntry {
     /// The event text up to the first NUL (at most 32 bytes).
     pub fn evt_info(&self) -> &[u8] {
-        let n = self
-            .evt_info
-            .iter()
-            .position(|&b| b == 0)
-            .unwrap_or(self.evt_info.len());
+        let n = self.evt_info.iter().position(|&b| b == 0).unwrap_or(self.evt_info.len());
         &self.evt_info[..n]
     }
 }
@@ -274,13 +270,11 @@ pub struct Slrt<'a> {
 }
 
 fn u32_at(b: &[u8], off: usize) -> Option<u32> {
-    b.get(off..off + 4)
-        .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+    b.get(off..off + 4).map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
 }
 
 fn u16_at(b: &[u8], off: usize) -> Option<u16> {
-    b.get(off..off + 2)
-        .map(|s| u16::from_le_bytes([s[0], s[1]]))
+    b.get(off..off + 2).map(|s| u16::from_le_bytes([s[0], s[1]]))
 }
 
 impl<'a> Slrt<'a> {
@@ -291,8 +285,7 @@ impl<'a> Slrt<'a> {
         if buf.len() >= 2 && buf[0] == 0x0F && buf[1] == 4 {
             return Err(SlrtError::LegacyTagProtocol);
         }
-        let (header, _) =
-            SlrtHeader::read_from_prefix(buf).map_err(|_| SlrtError::Truncated(buf.len()))?;
+        let (header, _) = SlrtHeader::read_from_prefix(buf).map_err(|_| SlrtError::Truncated(buf.len()))?;
         if header.magic.get() != SLRT_MAGIC {
             return Err(SlrtError::BadMagic(header.magic.get()));
         }
@@ -313,10 +306,7 @@ impl<'a> Slrt<'a> {
         // max_size is the bootloader's claim (GRUB-B: 4096; GRUB-newest:
         // 64 KiB minus the offset); what bounds us is the space we own.
         if size as usize > buf.len() {
-            return Err(SlrtError::SizeExceedsBuffer {
-                size,
-                buffer: buf.len(),
-            });
+            return Err(SlrtError::SizeExceedsBuffer { size, buffer: buf.len() });
         }
         let table = &buf[..size as usize];
         // SLRT-A: u16 tag then u16 size; its first entry (DL_INFO, 52 bytes)
@@ -327,14 +317,7 @@ impl<'a> Slrt<'a> {
             }
         }
 
-        let mut slrt = Slrt {
-            header,
-            dl_info: None,
-            log_info: None,
-            amd_info: None,
-            intel_info: None,
-            policy: None,
-        };
+        let mut slrt = Slrt { header, dl_info: None, log_info: None, amd_info: None, intel_info: None, policy: None };
         let mut off: usize = 16;
         loop {
             let (Some(etag), Some(esize)) = (u32_at(table, off), u32_at(table, off + 4)) else {
@@ -345,28 +328,17 @@ impl<'a> Slrt<'a> {
                 });
             };
             if esize < 8 {
-                return Err(SlrtError::EntryTooSmall {
-                    offset: off as u32,
-                    size: esize,
-                });
+                return Err(SlrtError::EntryTooSmall { offset: off as u32, size: esize });
             }
-            let end = off
-                .checked_add(esize as usize)
-                .filter(|&e| e <= table.len());
+            let end = off.checked_add(esize as usize).filter(|&e| e <= table.len());
             let Some(end) = end else {
-                return Err(SlrtError::EntryOverrun {
-                    offset: off as u32,
-                    size: esize,
-                });
+                return Err(SlrtError::EntryOverrun { offset: off as u32, size: esize });
             };
             let body = &table[off..end];
             match etag {
                 tag::END => {
                     if esize != 8 {
-                        return Err(SlrtError::EntryWrongSize {
-                            tag: etag,
-                            size: esize,
-                        });
+                        return Err(SlrtError::EntryWrongSize { tag: etag, size: esize });
                     }
                     if end != table.len() {
                         return Err(SlrtError::EndNotLast { offset: off as u32 });
@@ -374,12 +346,8 @@ impl<'a> Slrt<'a> {
                     return Ok(slrt);
                 }
                 tag::DL_INFO => slrt.dl_info = Some(singleton(slrt.dl_info.is_some(), etag, body)?),
-                tag::LOG_INFO => {
-                    slrt.log_info = Some(singleton(slrt.log_info.is_some(), etag, body)?)
-                }
-                tag::AMD_INFO => {
-                    slrt.amd_info = Some(singleton(slrt.amd_info.is_some(), etag, body)?)
-                }
+                tag::LOG_INFO => slrt.log_info = Some(singleton(slrt.log_info.is_some(), etag, body)?),
+                tag::AMD_INFO => slrt.amd_info = Some(singleton(slrt.amd_info.is_some(), etag, body)?),
                 tag::INTEL_INFO => {
                     let info: IntelInfo = singleton(slrt.intel_info.is_some(), etag, body)?;
                     let _ = info;
@@ -389,33 +357,21 @@ impl<'a> Slrt<'a> {
                     if slrt.policy.is_some() {
                         return Err(SlrtError::DuplicateEntry(etag));
                     }
-                    let (ph, rest) = DrtmPolicyHeader::read_from_prefix(body).map_err(|_| {
-                        SlrtError::EntryWrongSize {
-                            tag: etag,
-                            size: esize,
-                        }
-                    })?;
+                    let (ph, rest) = DrtmPolicyHeader::read_from_prefix(body)
+                        .map_err(|_| SlrtError::EntryWrongSize { tag: etag, size: esize })?;
                     if ph.revision.get() != DRTM_POLICY_REVISION {
                         return Err(SlrtError::UnsupportedPolicyRevision(ph.revision.get()));
                     }
                     let n = ph.nr_entries.get();
                     if rest.len() != n as usize * core::mem::size_of::<PolicyEntry>() {
-                        return Err(SlrtError::PolicySizeMismatch {
-                            size: esize,
-                            nr_entries: n,
-                        });
+                        return Err(SlrtError::PolicySizeMismatch { size: esize, nr_entries: n });
                     }
                     slrt.policy = Some((ph, rest));
                 }
                 // Known, carried for other architectures or UEFI, not used by
                 // an SKINIT launch: their presence changes nothing we measure.
                 tag::ARM_INFO | tag::UEFI_INFO | tag::UEFI_CONFIG => {}
-                _ => {
-                    return Err(SlrtError::UnknownEntry {
-                        tag: etag,
-                        offset: off as u32,
-                    })
-                }
+                _ => return Err(SlrtError::UnknownEntry { tag: etag, offset: off as u32 }),
             }
             off = end;
         }
@@ -439,8 +395,7 @@ impl<'a> Slrt<'a> {
     }
     /// INTEL_INFO bytes (validated size), for the TXT front end.
     pub fn intel_info(&self) -> Option<IntelInfo> {
-        self.intel_info
-            .and_then(|b| IntelInfo::read_from_bytes(b).ok())
+        self.intel_info.and_then(|b| IntelInfo::read_from_bytes(b).ok())
     }
     pub fn policy_header(&self) -> Option<&DrtmPolicyHeader> {
         self.policy.as_ref().map(|(h, _)| h)
@@ -448,9 +403,7 @@ impl<'a> Slrt<'a> {
     /// The policy entries in table order (empty without DRTM_POLICY).
     pub fn policy_entries(&self) -> impl Iterator<Item = PolicyEntry> + 'a {
         let bytes: &'a [u8] = self.policy.map(|(_, b)| b).unwrap_or(&[]);
-        bytes
-            .chunks_exact(core::mem::size_of::<PolicyEntry>())
-            .filter_map(|c| PolicyEntry::read_from_bytes(c).ok())
+        bytes.chunks_exact(core::mem::size_of::<PolicyEntry>()).filter_map(|c| PolicyEntry::read_from_bytes(c).ok())
     }
 }
 
@@ -458,10 +411,7 @@ fn singleton<T: FromBytes>(dup: bool, etag: u32, body: &[u8]) -> Result<T, SlrtE
     if dup {
         return Err(SlrtError::DuplicateEntry(etag));
     }
-    T::read_from_bytes(body).map_err(|_| SlrtError::EntryWrongSize {
-        tag: etag,
-        size: body.len() as u32,
-    })
+    T::read_from_bytes(body).map_err(|_| SlrtError::EntryWrongSize { tag: etag, size: body.len() as u32 })
 }
 
 impl DlInfo {

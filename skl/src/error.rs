@@ -63,9 +63,7 @@ impl LaunchError {
             LaunchError::Slrt(e) => slrt_detail(&e),
             LaunchError::NoDlInfo | LaunchError::DlmeEmpty => 0,
             LaunchError::DceMismatch { dce_base, .. } => dce_base as u32,
-            LaunchError::DlmeOverflow { base } | LaunchError::DlmeOverlapsSlb { base } => {
-                base as u32
-            }
+            LaunchError::DlmeOverflow { base } | LaunchError::DlmeOverlapsSlb { base } => base as u32,
             LaunchError::DlmeAbove4G { end } => (end >> 32) as u32,
             LaunchError::EntryOutsideDlme { entry } => entry as u32,
             LaunchError::BadContext { context } => context as u32,
@@ -139,10 +137,7 @@ mod tests {
     fn codes_are_distinct_within_an_area() {
         let errs = [
             LaunchError::NoDlInfo,
-            LaunchError::DceMismatch {
-                dce_base: 0,
-                dce_size: 0,
-            },
+            LaunchError::DceMismatch { dce_base: 0, dce_size: 0 },
             LaunchError::DlmeEmpty,
             LaunchError::DlmeOverflow { base: 0 },
             LaunchError::DlmeAbove4G { end: 0 },

@@ -40,6 +40,8 @@ pub struct FakeTpm {
     pub commands: Vec<(u32, u8)>,
     pub active: Option<u8>,
     pub dead: bool,
+    /// Behave as a TPM 1.2 (SHA-1 only, TPM_Extend).
+    pub tpm12: bool,
     state: State,
     cmd: Vec<u8>,
     rsp: Vec<u8>,
@@ -61,6 +63,7 @@ impl FakeTpm {
             commands: vec![],
             active: None,
             dead: false,
+            tpm12: false,
             state: State::Idle,
             cmd: vec![],
             rsp: vec![],
@@ -73,7 +76,44 @@ impl FakeTpm {
         &self.pcrs[&(alg, pcr)]
     }
 
+    /// A TPM 1.2 with its one SHA-1 bank.
+    pub fn new_tpm12() -> Self {
+        FakeTpm { tpm12: true, ..FakeTpm::new(&[0x0004]) }
+    }
+
+    fn execute12(&mut self) {
+        let c = self.cmd.clone();
+        let be32 = |o: usize| u32::from_be_bytes(c[o..o + 4].try_into().unwrap());
+        assert_eq!(u16::from_be_bytes([c[0], c[1]]), 0x00C1);
+        let ord = be32(6);
+        let loc = self.active.unwrap();
+        self.commands.push((ord, loc));
+        let pcr = be32(10) as u8;
+        let (rc, out) = match ord {
+            0x14 if (pcr == 17 || pcr == 18) && loc < 2 => (0x3Du32, None),
+            0x14 => {
+                let v = self.pcrs.get_mut(&(0x0004, pcr)).unwrap();
+                let mut b = v.clone();
+                b.extend_from_slice(&c[14..34]);
+                *v = hash(0x0004, &b);
+                (0, Some(v.clone()))
+            }
+            _ => (0x0A, None), // TPM_BAD_ORDINAL
+        };
+        let mut r = vec![0x00, 0xC4, 0, 0, 0, 0];
+        r.extend_from_slice(&rc.to_be_bytes());
+        r.extend_from_slice(&out.unwrap_or_default());
+        let len = r.len() as u32;
+        r[2..6].copy_from_slice(&len.to_be_bytes());
+        self.rsp = r;
+        self.rsp_pos = 0;
+        self.state = State::Completion;
+    }
+
     fn execute(&mut self) {
+        if self.tpm12 {
+            return self.execute12();
+        }
         let c = self.cmd.clone();
         let be32 = |o: usize| u32::from_be_bytes(c[o..o + 4].try_into().unwrap());
         let be16 = |o: usize| u16::from_be_bytes(c[o..o + 2].try_into().unwrap());
@@ -145,17 +185,10 @@ impl FakeTpm {
             State::Ready => 0xC0,
             State::Reception => {
                 let expect = self.cmd.len() < 10
-                    || self.cmd.len()
-                        < u32::from_be_bytes(self.cmd[2..6].try_into().unwrap()) as usize;
+                    || self.cmd.len() < u32::from_be_bytes(self.cmd[2..6].try_into().unwrap()) as usize;
                 0x80 | if expect { 0x08 } else { 0 }
             }
-            State::Completion => {
-                0x80 | if self.rsp_pos < self.rsp.len() {
-                    0x10
-                } else {
-                    0
-                }
-            }
+            State::Completion => 0x80 | if self.rsp_pos < self.rsp.len() { 0x10 } else { 0 },
         }
     }
 }
@@ -205,19 +238,12 @@ impl Mmio for FakeTpm {
                 self.cmd.clear();
             }
             0x18 if v == 0x20 => {
-                assert_eq!(
-                    self.sts() & 0x08,
-                    0,
-                    "tpmGo while the TPM expects more bytes"
-                );
+                assert_eq!(self.sts() & 0x08, 0, "tpmGo while the TPM expects more bytes");
                 assert_eq!(self.state, State::Reception, "tpmGo without a command");
                 self.execute();
             }
             0x24 => {
-                assert!(
-                    matches!(self.state, State::Ready | State::Reception),
-                    "FIFO write outside reception"
-                );
+                assert!(matches!(self.state, State::Ready | State::Reception), "FIFO write outside reception");
                 self.state = State::Reception;
                 self.cmd.push(v);
             }
@@ -229,7 +255,8 @@ impl Mmio for FakeTpm {
             return u32::MAX;
         }
         match off & 0xFFF {
-            0x14 => 0x3000_0697, // FIFO interface, TPM 2.0
+            0x14 if self.tpm12 => 0x2000_0697, // TIS 1.3, TPM 1.2
+            0x14 => 0x3000_0697,                // FIFO interface, TPM 2.0
             _ => 0,
         }
     }
@@ -246,11 +273,7 @@ impl Mmio for FakeTis {
             if t.active != Some((off >> 12) as u8) {
                 return 0xFF;
             }
-            let b = t
-                .rsp
-                .get(t.rsp_pos)
-                .copied()
-                .expect("FIFO read past the response");
+            let b = t.rsp.get(t.rsp_pos).copied().expect("FIFO read past the response");
             t.rsp_pos += 1;
             return b;
         }

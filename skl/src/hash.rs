@@ -25,12 +25,7 @@ pub const MAX_DIGEST: usize = 64;
 pub const MAX_BANKS: usize = 4;
 
 impl HashAlg {
-    pub const ALL: [HashAlg; MAX_BANKS] = [
-        HashAlg::Sha1,
-        HashAlg::Sha256,
-        HashAlg::Sha384,
-        HashAlg::Sha512,
-    ];
+    pub const ALL: [HashAlg; MAX_BANKS] = [HashAlg::Sha1, HashAlg::Sha256, HashAlg::Sha384, HashAlg::Sha512];
 
     pub fn from_tpm(id: u16) -> Option<HashAlg> {
         HashAlg::ALL.into_iter().find(|a| *a as u16 == id)
@@ -108,9 +103,7 @@ impl Digest {
 impl core::fmt::Debug for Digest {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "{:?}:", self.alg)?;
-        self.as_bytes()
-            .iter()
-            .try_for_each(|b| write!(f, "{b:02x}"))
+        self.as_bytes().iter().try_for_each(|b| write!(f, "{b:02x}"))
     }
 }
 
@@ -182,10 +175,7 @@ pub fn digest_all(banks: BankSet, data: &[u8]) -> DigestList {
     for chunk in data.chunks(CHUNK) {
         hashers.iter_mut().flatten().for_each(|h| h.update(chunk));
     }
-    let mut out = DigestList {
-        len: 0,
-        digests: [Digest::new(HashAlg::Sha1, &[0; 20]); MAX_BANKS],
-    };
+    let mut out = DigestList { len: 0, digests: [Digest::new(HashAlg::Sha1, &[0; 20]); MAX_BANKS] };
     for h in hashers.into_iter().flatten() {
         out.digests[out.len] = h.finish();
         out.len += 1;
@@ -198,10 +188,7 @@ mod tests {
     use super::*;
 
     fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
     }
 
     /// FIPS 180-4 example "abc" (NIST CSRC example values).
@@ -210,10 +197,7 @@ mod tests {
         let all: BankSet = HashAlg::ALL.into_iter().collect();
         let d = digest_all(all, b"abc");
         assert_eq!(d.len(), 4);
-        assert_eq!(
-            d.get(HashAlg::Sha1).unwrap().as_bytes(),
-            hex("a9993e364706816aba3e25717850c26c9cd0d89d")
-        );
+        assert_eq!(d.get(HashAlg::Sha1).unwrap().as_bytes(), hex("a9993e364706816aba3e25717850c26c9cd0d89d"));
         assert_eq!(
             d.get(HashAlg::Sha256).unwrap().as_bytes(),
             hex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
@@ -233,14 +217,8 @@ mod tests {
         let data: Vec<u8> = (0..3 * CHUNK + 17).map(|i| (i * 7) as u8).collect();
         let two: BankSet = [HashAlg::Sha1, HashAlg::Sha256].into_iter().collect();
         let d = digest_all(two, &data);
-        assert_eq!(
-            d.get(HashAlg::Sha256).unwrap().as_bytes(),
-            Sha256::digest(&data).as_slice()
-        );
-        assert_eq!(
-            d.get(HashAlg::Sha1).unwrap().as_bytes(),
-            Sha1::digest(&data).as_slice()
-        );
+        assert_eq!(d.get(HashAlg::Sha256).unwrap().as_bytes(), Sha256::digest(&data).as_slice());
+        assert_eq!(d.get(HashAlg::Sha1).unwrap().as_bytes(), Sha1::digest(&data).as_slice());
         assert!(d.get(HashAlg::Sha384).is_none());
     }
 }

@@ -16,11 +16,11 @@ use skl_bootinfo::slrt::{Architecture, Slrt};
 use zerocopy::FromBytes;
 
 use crate::error::LaunchError;
-use crate::hash::{digest_all, BankSet, DigestList, MAX_BANKS};
+use crate::hash::{digest_all, BankSet, DigestList, HashAlg, MAX_BANKS};
 use crate::memory::PhysMemory;
 use crate::tpm::tpm2::Tpm2;
-use crate::tpm::{Pcr, TpmError, TpmFamily, TpmTransport};
-use skl_bootinfo::event_log::{AlgSize, LogError, Tcg2Log, EV_SLAUNCH};
+use crate::tpm::{tpm12, Pcr, TpmError, TpmFamily, TpmTransport};
+use skl_bootinfo::event_log::{AlgSize, LogError, Tcg2Log, Tpm12Log, EV_SLAUNCH};
 use skl_bootinfo::slrt::log_format;
 
 /// Where and how to enter the DLME.
@@ -47,8 +47,7 @@ pub struct LaunchPlan {
 pub fn own_header<M: PhysMemory>(mem: &M, slb: PhysAddr) -> SlHeader {
     let r = PhysRange::new(slb, 8).and_then(|r| mem.read(r));
     // The header is part of the image that is running: always readable.
-    r.and_then(|b| SlHeader::read_from_bytes(b).ok())
-        .unwrap_or_else(|| SlHeader::read_from_bytes(&[0u8; 8]).unwrap())
+    r.and_then(|b| SlHeader::read_from_bytes(b).ok()).unwrap_or_else(|| SlHeader::read_from_bytes(&[0u8; 8]).unwrap())
 }
 
 /// The SLB as a range.
@@ -58,10 +57,7 @@ pub fn slb_range(slb: PhysAddr) -> PhysRange {
 
 /// The bootloader-data area (where the SLRT lives) of the SLB at `slb`.
 pub fn bootloader_data(slb: PhysAddr, hdr: &SlHeader) -> Option<PhysRange> {
-    PhysRange::new(
-        slb.checked_add(hdr.bootloader_data.get() as u64)?,
-        BOOTLOADER_DATA_SIZE as u64,
-    )
+    PhysRange::new(slb.checked_add(hdr.bootloader_data.get() as u64)?, BOOTLOADER_DATA_SIZE as u64)
 }
 
 /// Check every address and size the SLRT gives against the SLB and 4 GiB.
@@ -69,10 +65,7 @@ pub fn validate(slrt: &Slrt, slb: PhysAddr, measured_size: u16) -> Result<Launch
     let dl = slrt.dl_info().ok_or(LaunchError::NoDlInfo)?;
     let slb_r = slb_range(slb);
     if dl.dce_base.get() != slb.as_u64() || dl.dce_size.get() != measured_size as u64 {
-        return Err(LaunchError::DceMismatch {
-            dce_base: dl.dce_base.get(),
-            dce_size: dl.dce_size.get(),
-        });
+        return Err(LaunchError::DceMismatch { dce_base: dl.dce_base.get(), dce_size: dl.dce_size.get() });
     }
     let base = dl.dlme_base.get();
     let dlme = dl.dlme().ok_or(LaunchError::DlmeOverflow { base })?;
@@ -104,34 +97,18 @@ pub fn validate(slrt: &Slrt, slb: PhysAddr, measured_size: u16) -> Result<Launch
             Some((r, li.format.get()))
         }
     };
-    Ok(LaunchPlan {
-        dlme,
-        entry_offset: entry as u32,
-        context: context as u32,
-        log,
-    })
+    Ok(LaunchPlan { dlme, entry_offset: entry as u32, context: context as u32, log })
 }
 
 /// Run the launch: parse and validate, measure into every active bank of
 /// PCR 17, release the locality. Returns the hand-off or why there is none.
-pub fn run<M: PhysMemory, T: TpmTransport>(
-    mem: &mut M,
-    tpm: &mut T,
-    slb: PhysAddr,
-) -> Result<Handoff, LaunchError> {
+pub fn run<M: PhysMemory, T: TpmTransport>(mem: &mut M, tpm: &mut T, slb: PhysAddr) -> Result<Handoff, LaunchError> {
     let hdr = own_header(mem, slb);
     let bl = bootloader_data(slb, &hdr).ok_or(LaunchError::NoDlInfo)?;
-    let table = mem.read(bl).ok_or(LaunchError::BadContext {
-        context: bl.start().as_u64(),
-    })?;
+    let table = mem.read(bl).ok_or(LaunchError::BadContext { context: bl.start().as_u64() })?;
     let slrt = Slrt::parse(table, Architecture::AmdSkinit)?;
     let plan = validate(&slrt, slb, hdr.measured_size.get())?;
-    dlog!(
-        "DLME {:?} entry +{:#x}, context {:#x}",
-        plan.dlme,
-        plan.entry_offset,
-        plan.context
-    );
+    dlog!("DLME {:?} entry +{:#x}, context {:#x}", plan.dlme, plan.entry_offset, plan.context);
 
     let result = measure(mem, tpm, &plan, slb, hdr.measured_size.get());
     tpm.relinquish_locality();
@@ -159,99 +136,97 @@ fn measure<M: PhysMemory, T: TpmTransport>(
     slb: PhysAddr,
     measured_size: u16,
 ) -> Result<(), LaunchError> {
-    if tpm.family() != TpmFamily::Tpm20 {
-        return Err(TpmError::UnsupportedFamily(tpm.family()).into());
-    }
-    let mut t = Tpm2::new(tpm);
-    let banks = t.pcr_banks(Pcr::DRTM_CODE)?;
-    dlog!("PCR 17 banks: {:?}", banks);
+    let family = tpm.family();
+    let banks = match family {
+        TpmFamily::Tpm20 => Tpm2::new(tpm).pcr_banks(Pcr::DRTM_CODE)?,
+        TpmFamily::Tpm12 => [HashAlg::Sha1].into_iter().collect(),
+    };
+    dlog!("{:?}, PCR 17 banks: {:?}", family, banks);
 
     // Hash everything first (reads), log it (one write), then extend: a log
     // that cannot take the events stops the launch before any extend.
-    let slb_image = PhysRange::new(slb, measured_size as u64)
-        .and_then(|r| mem.read(r))
-        .unwrap_or(&[]);
+    let slb_image = PhysRange::new(slb, measured_size as u64).and_then(|r| mem.read(r)).unwrap_or(&[]);
     let skinit = digest_all(banks, slb_image);
     let entry = digest_all(banks, &plan.entry_offset.to_le_bytes());
     // validate() proved the DLME lies below 4 GiB, which the payload maps.
-    let dlme = mem.read(plan.dlme).ok_or(LaunchError::DlmeAbove4G {
-        end: plan.dlme.end(),
-    })?;
+    let dlme = mem.read(plan.dlme).ok_or(LaunchError::DlmeAbove4G { end: plan.dlme.end() })?;
     let dlme = digest_all(banks, dlme);
     let steps = [
-        Measurement {
-            pcr: Pcr::DRTM_CODE,
-            digests: skinit,
-            event: b"SKINIT",
-            logged_only: true,
-        },
-        Measurement {
-            pcr: Pcr::DRTM_CODE,
-            digests: entry,
-            event: b"DLME entry offset",
-            logged_only: false,
-        },
-        Measurement {
-            pcr: Pcr::DRTM_CODE,
-            digests: dlme,
-            event: b"DLME",
-            logged_only: false,
-        },
+        Measurement { pcr: Pcr::DRTM_CODE, digests: skinit, event: b"SKINIT", logged_only: true },
+        Measurement { pcr: Pcr::DRTM_CODE, digests: entry, event: b"DLME entry offset", logged_only: false },
+        Measurement { pcr: Pcr::DRTM_CODE, digests: dlme, event: b"DLME", logged_only: false },
     ];
     if let Some((range, format)) = plan.log {
-        log_events(mem, range, format, banks, &steps)?;
+        log_events(mem, range, format, family, banks, &steps)?;
     }
     for m in steps.iter().filter(|m| !m.logged_only) {
-        t.pcr_extend(m.pcr, &m.digests)?;
+        extend(tpm, m.pcr, &m.digests)?;
     }
     Ok(())
+}
+
+/// Extend every bank of `digests` into `pcr`: one command either way.
+fn extend<T: TpmTransport>(tpm: &mut T, pcr: Pcr, digests: &DigestList) -> Result<(), TpmError> {
+    match tpm.family() {
+        TpmFamily::Tpm20 => Tpm2::new(tpm).pcr_extend(pcr, digests),
+        TpmFamily::Tpm12 => tpm12::extend(tpm, pcr, &sha1_of(digests)).map(|_| ()),
+    }
 }
 
 fn log_events<M: PhysMemory>(
     mem: &mut M,
     range: PhysRange,
     format: u16,
+    family: TpmFamily,
     banks: BankSet,
     steps: &[Measurement],
 ) -> Result<(), LaunchError> {
-    if format != log_format::TPM20_TCG {
-        return Err(LaunchError::LogFormat { format });
-    }
-    let mut algs = [AlgSize::default(); MAX_BANKS];
-    for (slot, a) in algs.iter_mut().zip(banks.iter()) {
-        *slot = AlgSize {
-            alg: a.id(),
-            size: a.digest_size() as u16,
-        };
-    }
-    let algs = &algs[..banks.len()];
-    let buf = mem.write(range).ok_or(LaunchError::BadLogRange {
-        addr: range.start().as_u64(),
-    })?;
+    let buf = mem.write(range).ok_or(LaunchError::BadLogRange { addr: range.start().as_u64() })?;
     // A zeroed area gets a fresh header; otherwise continue the bootloader's.
-    let mut log = if buf.iter().take(32).all(|&b| b == 0) {
-        Tcg2Log::init(buf, range.start().as_u64(), algs)
-    } else {
-        Tcg2Log::open(buf, algs)
-    }
-    .map_err(|e| log_error(e, range))?;
-    for m in steps {
-        let mut d: [(u16, &[u8]); MAX_BANKS] = [(0, &[]); MAX_BANKS];
-        for (slot, dg) in d.iter_mut().zip(m.digests.iter()) {
-            *slot = (dg.alg().id(), dg.as_bytes());
+    let fresh = buf.iter().take(32).all(|&b| b == 0);
+    let err = |e| log_error(e, range);
+    match (family, format) {
+        (TpmFamily::Tpm20, log_format::TPM20_TCG) => {
+            let mut algs = [AlgSize::default(); MAX_BANKS];
+            for (slot, a) in algs.iter_mut().zip(banks.iter()) {
+                *slot = AlgSize { alg: a.id(), size: a.digest_size() as u16 };
+            }
+            let algs = &algs[..banks.len()];
+            let mut log =
+                if fresh { Tcg2Log::init(buf, range.start().as_u64(), algs) } else { Tcg2Log::open(buf, algs) }
+                    .map_err(err)?;
+            for m in steps {
+                let mut d: [(u16, &[u8]); MAX_BANKS] = [(0, &[]); MAX_BANKS];
+                for (slot, dg) in d.iter_mut().zip(m.digests.iter()) {
+                    *slot = (dg.alg().id(), dg.as_bytes());
+                }
+                log.append(m.pcr.0 as u32, EV_SLAUNCH, &d[..m.digests.len()], m.event).map_err(err)?;
+            }
         }
-        log.append(m.pcr.0 as u32, EV_SLAUNCH, &d[..m.digests.len()], m.event)
-            .map_err(|e| log_error(e, range))?;
+        (TpmFamily::Tpm12, log_format::TPM12_TXT) => {
+            let mut log = if fresh { Tpm12Log::init(buf) } else { Tpm12Log::open(buf) }.map_err(err)?;
+            for m in steps {
+                log.append(m.pcr.0 as u32, EV_SLAUNCH, &sha1_of(&m.digests), m.event).map_err(err)?;
+            }
+        }
+        _ => return Err(LaunchError::LogFormat { format }),
     }
     Ok(())
+}
+
+/// The SHA-1 digest of a list (TPM 1.2 has only that bank).
+fn sha1_of(digests: &DigestList) -> [u8; 20] {
+    let mut sha1 = [0u8; 20];
+    if let Some(d) = digests.get(HashAlg::Sha1) {
+        sha1.copy_from_slice(d.as_bytes());
+    }
+    sha1
 }
 
 fn log_error(e: LogError, range: PhysRange) -> LaunchError {
     match e {
         LogError::Full(n) => LaunchError::LogFull { needed: n as u32 },
-        _ => LaunchError::BadLogRange {
-            addr: range.start().as_u64(),
-        },
+        _ => LaunchError::BadLogRange { addr: range.start().as_u64() },
     }
 }
 

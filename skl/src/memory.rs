@@ -22,10 +22,7 @@ pub struct FakeRam {
 #[cfg(test)]
 impl FakeRam {
     pub fn new(base: u64, len: usize) -> Self {
-        FakeRam {
-            base,
-            bytes: vec![0; len],
-        }
+        FakeRam { base, bytes: vec![0; len] }
     }
     fn span(&self, r: PhysRange) -> Option<core::ops::Range<usize>> {
         let start = r.start().as_u64().checked_sub(self.base)? as usize;

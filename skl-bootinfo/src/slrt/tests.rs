@@ -47,14 +47,7 @@ fn grub_b_table(n: usize) -> [u8; 4096] {
     put16(&mut b, 126, (2 + n) as u16);
     let mut e = 128;
     for (pcr, et, flags, size, entity, text) in [
-        (
-            18u16,
-            7u16,
-            0u16,
-            0x200u64,
-            0x80_0000u64,
-            &b"Measured MB2 information"[..],
-        ),
+        (18u16, 7u16, 0u16, 0x200u64, 0x80_0000u64, &b"Measured MB2 information"[..]),
         (18, 1, 2, 0, 0x0200_3000, b"Measured SLR Table"),
     ] {
         put16(&mut b, e, pcr);
@@ -93,10 +86,7 @@ fn grub_b_table_parses_with_every_field() {
     assert_eq!(dl.bl_context.bootloader.get(), 1);
     assert_eq!(dl.bl_context.context.get(), 0x80_0000);
     let log = t.log_info().unwrap();
-    assert_eq!(
-        (log.format.get(), log.size.get(), log.addr.get()),
-        (2, 0x8000, 0x90_0000)
-    );
+    assert_eq!((log.format.get(), log.size.get(), log.addr.get()), (2, 0x8000, 0x90_0000));
     let p: [PolicyEntry; 4] = {
         let v: heapless_vec::V = t.policy_entries().collect();
         v.0
@@ -150,61 +140,25 @@ fn each_malformation_has_its_error() {
 
     let mut b = good;
     put32(&mut b, 8, 4097);
-    assert_eq!(
-        parse(&b),
-        Err(SlrtError::SizeExceedsMax {
-            size: 4097,
-            max_size: 4096
-        })
-    );
+    assert_eq!(parse(&b), Err(SlrtError::SizeExceedsMax { size: 4097, max_size: 4096 }));
 
-    assert_eq!(
-        parse(&good[..200]),
-        Err(SlrtError::SizeExceedsBuffer {
-            size: 248,
-            buffer: 200
-        })
-    );
+    assert_eq!(parse(&good[..200]), Err(SlrtError::SizeExceedsBuffer { size: 248, buffer: 200 }));
 
     let mut b = good;
     put32(&mut b, 8, 16 + 36); // cuts DL_INFO in half
-    assert_eq!(
-        parse(&b),
-        Err(SlrtError::EntryOverrun {
-            offset: 16,
-            size: 72
-        })
-    );
+    assert_eq!(parse(&b), Err(SlrtError::EntryOverrun { offset: 16, size: 72 }));
 
     let mut b = good;
     put32(&mut b, 92, 0); // LOG_INFO size 0
-    assert_eq!(
-        parse(&b),
-        Err(SlrtError::EntryTooSmall {
-            offset: 88,
-            size: 0
-        })
-    );
+    assert_eq!(parse(&b), Err(SlrtError::EntryTooSmall { offset: 88, size: 0 }));
 
     let mut b = good;
     put32(&mut b, 20, 64);
-    assert_eq!(
-        parse(&b),
-        Err(SlrtError::EntryWrongSize {
-            tag: tag::DL_INFO,
-            size: 64
-        })
-    );
+    assert_eq!(parse(&b), Err(SlrtError::EntryWrongSize { tag: tag::DL_INFO, size: 64 }));
 
     let mut b = good;
     put32(&mut b, 240, 0x7777); // END replaced
-    assert_eq!(
-        parse(&b),
-        Err(SlrtError::UnknownEntry {
-            tag: 0x7777,
-            offset: 240
-        })
-    );
+    assert_eq!(parse(&b), Err(SlrtError::UnknownEntry { tag: 0x7777, offset: 240 }));
 
     let mut b = good;
     put32(&mut b, 8, 240); // END cut off
@@ -220,13 +174,7 @@ fn each_malformation_has_its_error() {
 
     let mut b = good;
     put16(&mut b, 126, 3);
-    assert_eq!(
-        parse(&b),
-        Err(SlrtError::PolicySizeMismatch {
-            size: 128,
-            nr_entries: 3
-        })
-    );
+    assert_eq!(parse(&b), Err(SlrtError::PolicySizeMismatch { size: 128, nr_entries: 3 }));
 }
 
 #[test]
@@ -238,10 +186,7 @@ fn duplicate_singleton_is_refused() {
     put32(&mut b, 264, 0xFFFF);
     put32(&mut b, 268, 8);
     put32(&mut b, 8, 272);
-    assert_eq!(
-        Slrt::parse(&b, Architecture::AmdSkinit).map(|_| ()),
-        Err(SlrtError::DuplicateEntry(tag::LOG_INFO))
-    );
+    assert_eq!(Slrt::parse(&b, Architecture::AmdSkinit).map(|_| ()), Err(SlrtError::DuplicateEntry(tag::LOG_INFO)));
 }
 
 #[test]
@@ -260,14 +205,7 @@ fn amd_info_is_accepted_and_read() {
     put32(&mut b, 8, 304);
     let t = Slrt::parse(&b, Architecture::AmdSkinit).unwrap();
     let a = t.amd_info().unwrap();
-    assert_eq!(
-        (
-            a.setup_type.get(),
-            a.slrt_base.get(),
-            a.boot_params_base.get()
-        ),
-        (10, 0x0200_3000, 0x80_0000)
-    );
+    assert_eq!((a.setup_type.get(), a.slrt_base.get(), a.boot_params_base.get()), (10, 0x0200_3000, 0x80_0000));
 }
 
 #[test]
@@ -283,15 +221,9 @@ fn older_generations_are_recognised() {
     put16(&mut a, 18, 52);
     put16(&mut a, 68, 0xFFFF);
     put16(&mut a, 70, 4);
-    assert_eq!(
-        Slrt::parse(&a, Architecture::AmdSkinit).map(|_| ()),
-        Err(SlrtError::LegacySlrtA)
-    );
+    assert_eq!(Slrt::parse(&a, Architecture::AmdSkinit).map(|_| ()), Err(SlrtError::LegacySlrtA));
     // SKL master tag list: TAGS_SIZE {0x0F, 4, size u16}.
     let mut t = [0u8; 64];
     t[..4].copy_from_slice(&[0x0F, 4, 6, 0]);
-    assert_eq!(
-        Slrt::parse(&t, Architecture::AmdSkinit).map(|_| ()),
-        Err(SlrtError::LegacyTagProtocol)
-    );
+    assert_eq!(Slrt::parse(&t, Architecture::AmdSkinit).map(|_| ()), Err(SlrtError::LegacyTagProtocol));
 }

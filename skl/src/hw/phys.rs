@@ -25,17 +25,13 @@ impl PhysMemory for IdentityMap {
         // the slice lives: the CPU runs only this code, and DMA into it is
         // either blocked (SLB, by SKINIT) or outside the guarantees the
         // measurement gives (documented in docs/design.md).
-        Some(unsafe {
-            core::slice::from_raw_parts(r.start().as_u64() as *const u8, r.len() as usize)
-        })
+        Some(unsafe { core::slice::from_raw_parts(r.start().as_u64() as *const u8, r.len() as usize) })
     }
     fn write(&mut self, r: PhysRange) -> Option<&mut [u8]> {
         if !r.below_4g() || r.is_empty() || r.start().as_u64() == 0 {
             return None;
         }
         // SAFETY: as for `read`; `&mut self` makes this the only borrow.
-        Some(unsafe {
-            core::slice::from_raw_parts_mut(r.start().as_u64() as *mut u8, r.len() as usize)
-        })
+        Some(unsafe { core::slice::from_raw_parts_mut(r.start().as_u64() as *mut u8, r.len() as usize) })
     }
 }

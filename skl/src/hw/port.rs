@@ -5,9 +5,7 @@ pub fn outb(port: u16, v: u8) {
     // SAFETY: port writes have no memory effects visible to Rust; callers
     // pass only the fixed platform ports this crate names (0x80, 0xE9,
     // COM1, 0xCF9).
-    unsafe {
-        core::arch::asm!("out dx, al", in("dx") port, in("al") v, options(nomem, nostack, preserves_flags))
-    }
+    unsafe { core::arch::asm!("out dx, al", in("dx") port, in("al") v, options(nomem, nostack, preserves_flags)) }
 }
 
 /// Read a byte from an I/O port.
@@ -15,9 +13,7 @@ pub fn inb(port: u16) -> u8 {
     let v: u8;
     // SAFETY: as for `outb`; reads of the UART status port have no side
     // effects on memory.
-    unsafe {
-        core::arch::asm!("in al, dx", out("al") v, in("dx") port, options(nomem, nostack, preserves_flags))
-    }
+    unsafe { core::arch::asm!("in al, dx", out("al") v, in("dx") port, options(nomem, nostack, preserves_flags)) }
     v
 }
 

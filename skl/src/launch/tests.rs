@@ -79,29 +79,14 @@ fn good_launch_measures_entry_then_dlme_in_every_bank_with_one_command_each() {
     let mut ram = setup(|_| {});
     let mut t = tpm(&banks);
     let h = run(&mut ram, &mut t, PhysAddr(SLB)).unwrap();
-    assert_eq!(
-        h,
-        Handoff {
-            entry: (DLME + ENTRY) as u32,
-            slb_base: SLB as u32,
-            context: MBI as u32
-        }
-    );
+    assert_eq!(h, Handoff { entry: (DLME + ENTRY) as u32, slb_base: SLB as u32, context: MBI as u32 });
     let dlme = ram.bytes[(DLME - RAM) as usize..(DLME - RAM + DLME_SIZE) as usize].to_vec();
     let fake = t.into_inner().0.into_inner();
     for alg in banks {
         let zero = vec![0; hash(alg, b"").len()];
-        let want = extend(
-            alg,
-            &extend(alg, &zero, &(ENTRY as u32).to_le_bytes()),
-            &dlme,
-        );
+        let want = extend(alg, &extend(alg, &zero, &(ENTRY as u32).to_le_bytes()), &dlme);
         assert_eq!(fake.pcr(alg, 17), &want[..], "bank {alg:#x}");
-        assert_eq!(
-            fake.pcr(alg, 18),
-            &zero[..],
-            "PCR 18 untouched, bank {alg:#x}"
-        );
+        assert_eq!(fake.pcr(alg, 18), &zero[..], "PCR 18 untouched, bank {alg:#x}");
     }
     assert_eq!(fake.commands, [(0x17A, 2), (0x182, 2), (0x182, 2)]);
 
@@ -123,11 +108,7 @@ fn good_launch_measures_entry_then_dlme_in_every_bank_with_one_command_each() {
             pcr = hash(alg, &b);
         }
         let skinit = extend(alg, &vec![0; pcr.len()], slb_image);
-        let skl = extend(
-            alg,
-            &extend(alg, &skinit, &(ENTRY as u32).to_le_bytes()),
-            &dlme,
-        );
+        let skl = extend(alg, &extend(alg, &skinit, &(ENTRY as u32).to_le_bytes()), &dlme);
         assert_eq!(pcr, skl, "log replay, bank {alg:#x}");
     }
     assert_eq!(fake.active, None, "locality 2 released before hand-off");
@@ -138,10 +119,7 @@ fn launch_err(edit: impl FnOnce(&mut [u8])) -> LaunchError {
     let mut t = tpm(&[0x0004, 0x000B]);
     let e = run(&mut ram, &mut t, PhysAddr(SLB)).unwrap_err();
     let fake = t.into_inner().0.into_inner();
-    assert!(
-        fake.commands.iter().all(|c| c.0 != 0x182),
-        "nothing extended after {e:?}"
-    );
+    assert!(fake.commands.iter().all(|c| c.0 != 0x182), "nothing extended after {e:?}");
     e
 }
 
@@ -152,89 +130,60 @@ fn p64(t: &mut [u8], o: usize, v: u64) {
 #[test]
 fn every_bad_dl_info_stops_the_launch() {
     use skl_bootinfo::slrt::SlrtError;
-    assert_eq!(
-        launch_err(|t| t[0] ^= 1),
-        LaunchError::Slrt(SlrtError::BadMagic(0x4452544C))
-    );
-    assert_eq!(
-        launch_err(|t| p64(t, 56, DLME_SIZE)),
-        LaunchError::EntryOutsideDlme { entry: DLME_SIZE }
-    );
+    assert_eq!(launch_err(|t| t[0] ^= 1), LaunchError::Slrt(SlrtError::BadMagic(0x4452544C)));
+    assert_eq!(launch_err(|t| p64(t, 56, DLME_SIZE)), LaunchError::EntryOutsideDlme { entry: DLME_SIZE });
     assert_eq!(launch_err(|t| p64(t, 40, 0)), LaunchError::DlmeEmpty);
-    assert_eq!(
-        launch_err(|t| p64(t, 48, SLB - 0x1000)),
-        LaunchError::DlmeOverlapsSlb { base: SLB - 0x1000 }
-    );
-    assert_eq!(
-        launch_err(|t| p64(t, 48, 1 << 32)),
-        LaunchError::DlmeAbove4G {
-            end: (1 << 32) + DLME_SIZE
-        }
-    );
-    assert_eq!(
-        launch_err(|t| p64(t, 48, 0xFFFF_F000)),
-        LaunchError::DlmeAbove4G {
-            end: 0xFFFF_F000 + DLME_SIZE
-        }
-    );
-    assert_eq!(
-        launch_err(|t| p64(t, 40, u64::MAX)),
-        LaunchError::DlmeOverflow { base: DLME }
-    );
-    assert_eq!(
-        launch_err(|t| p64(t, 72, 0)),
-        LaunchError::BadContext { context: 0 }
-    );
-    assert_eq!(
-        launch_err(|t| p64(t, 72, SLB + 0x100)),
-        LaunchError::BadContext {
-            context: SLB + 0x100
-        }
-    );
+    assert_eq!(launch_err(|t| p64(t, 48, SLB - 0x1000)), LaunchError::DlmeOverlapsSlb { base: SLB - 0x1000 });
+    assert_eq!(launch_err(|t| p64(t, 48, 1 << 32)), LaunchError::DlmeAbove4G { end: (1 << 32) + DLME_SIZE });
+    assert_eq!(launch_err(|t| p64(t, 48, 0xFFFF_F000)), LaunchError::DlmeAbove4G { end: 0xFFFF_F000 + DLME_SIZE });
+    assert_eq!(launch_err(|t| p64(t, 40, u64::MAX)), LaunchError::DlmeOverflow { base: DLME });
+    assert_eq!(launch_err(|t| p64(t, 72, 0)), LaunchError::BadContext { context: 0 });
+    assert_eq!(launch_err(|t| p64(t, 72, SLB + 0x100)), LaunchError::BadContext { context: SLB + 0x100 });
     assert_eq!(
         launch_err(|t| p64(t, 32, SLB + 0x10000)),
-        LaunchError::DceMismatch {
-            dce_base: SLB + 0x10000,
-            dce_size: MEASURED as u64
-        }
+        LaunchError::DceMismatch { dce_base: SLB + 0x10000, dce_size: MEASURED as u64 }
     );
-    assert_eq!(
-        launch_err(|t| p64(t, 104, SLB + 0x8000)),
-        LaunchError::BadLogRange { addr: SLB + 0x8000 }
-    );
-    assert_eq!(
-        launch_err(|t| p64(t, 104, DLME + 0x100)),
-        LaunchError::BadLogRange { addr: DLME + 0x100 }
-    );
-    assert_eq!(
-        launch_err(|t| t[16] = 0x77),
-        LaunchError::Slrt(SlrtError::UnknownEntry {
-            tag: 0x77,
-            offset: 16
-        })
-    );
+    assert_eq!(launch_err(|t| p64(t, 104, SLB + 0x8000)), LaunchError::BadLogRange { addr: SLB + 0x8000 });
+    assert_eq!(launch_err(|t| p64(t, 104, DLME + 0x100)), LaunchError::BadLogRange { addr: DLME + 0x100 });
+    assert_eq!(launch_err(|t| t[16] = 0x77), LaunchError::Slrt(SlrtError::UnknownEntry { tag: 0x77, offset: 16 }));
 }
 
 #[test]
 fn a_dead_tpm_is_an_error_not_a_hang() {
     let mut f = FakeTpm::new(&[0x000B]);
     f.dead = true;
-    let e = Tis::open(FakeTis(RefCell::new(f)), Locality::TWO)
-        .err()
-        .unwrap();
+    let e = Tis::open(FakeTis(RefCell::new(f)), Locality::TWO).err().unwrap();
     assert_eq!(e, crate::tpm::TpmError::NoDevice { access: 0xFF });
 }
 
 #[test]
 fn failure_record_lands_in_the_bootloader_data_area() {
     let mut ram = setup(|_| {});
-    write_failure_record(
-        &mut ram,
-        PhysAddr(SLB),
-        &LaunchError::EntryOutsideDlme { entry: 0x1234 },
-    );
+    write_failure_record(&mut ram, PhysAddr(SLB), &LaunchError::EntryOutsideDlme { entry: 0x1234 });
     let o = (BL - RAM) as usize;
     assert_eq!(&ram.bytes[o..o + 8], b"SKLERROR");
     assert_eq!(&ram.bytes[o + 8..o + 12], &0x2007u32.to_le_bytes());
     assert_eq!(&ram.bytes[o + 12..o + 16], &0x1234u32.to_le_bytes());
+}
+
+#[test]
+fn tpm12_launch_extends_sha1_and_writes_the_txt_log() {
+    let mut ram = setup(|t| t[96] = 1); // LOG_INFO format 1
+    let mut t = Tis::open(FakeTis(RefCell::new(FakeTpm::new_tpm12())), Locality::TWO).unwrap();
+    run(&mut ram, &mut t, PhysAddr(SLB)).unwrap();
+    let fake = t.into_inner().0.into_inner();
+    assert_eq!(fake.commands, [(0x14, 2), (0x14, 2)]);
+    let dlme = ram.bytes[(DLME - RAM) as usize..(DLME - RAM + DLME_SIZE) as usize].to_vec();
+    let want = extend(4, &extend(4, &[0; 20], &(ENTRY as u32).to_le_bytes()), &dlme);
+    assert_eq!(fake.pcr(4, 17), &want[..]);
+    let log = &ram.bytes[(LOG - RAM) as usize..(LOG - RAM) as usize + 0x8000];
+    let ev: Vec<_> = skl_bootinfo::event_log::events12(log).map(|e| e.unwrap()).collect();
+    let names: Vec<&[u8]> = ev.iter().map(|e| e.data).collect();
+    assert_eq!(names, [&b"SKINIT"[..], b"DLME entry offset", b"DLME"]);
+    assert_eq!(ev[2].sha1, &hash(4, &dlme)[..]);
+}
+
+#[test]
+fn log_format_must_match_the_tpm_family() {
+    assert_eq!(launch_err(|t| t[96] = 1), LaunchError::LogFormat { format: 1 });
 }

@@ -2,6 +2,7 @@
 //! [`TpmTransport`], and the command layer ([`tpm2`]) on top of it.
 
 pub mod tis;
+pub mod tpm12;
 pub mod tpm2;
 
 /// A TPM locality (0–4). SKL works at locality 2 (SKINIT used 4).
@@ -99,13 +100,11 @@ impl TpmError {
             TpmError::UnsupportedInterface(v) => v,
             TpmError::UnsupportedFamily(f) => f as u32,
             TpmError::LocalityTimeout(l) => l as u32,
-            TpmError::ReadyTimeout { sts }
-            | TpmError::ResponseTimeout { sts }
-            | TpmError::FifoProtocol { sts } => sts as u32,
+            TpmError::ReadyTimeout { sts } | TpmError::ResponseTimeout { sts } | TpmError::FifoProtocol { sts } => {
+                sts as u32
+            }
             TpmError::FifoTimeout { done } => done,
-            TpmError::BadResponseSize(v)
-            | TpmError::MalformedResponse(v)
-            | TpmError::ResponseCode(v) => v,
+            TpmError::BadResponseSize(v) | TpmError::MalformedResponse(v) | TpmError::ResponseCode(v) => v,
             TpmError::NoPcrBanks => 0,
             TpmError::UnsupportedBank(a) => a as u32,
         }

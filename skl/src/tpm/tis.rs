@@ -45,11 +45,7 @@ impl<M: Mmio> Tis<M> {
     /// InterfaceVersion (bits 30:28: 0b000/0b010 TIS 1.2/1.3 for TPM 1.2,
     /// 0b011 FIFO for TPM 2.0).
     pub fn open(mmio: M, l: Locality) -> Result<Self, TpmError> {
-        let mut tis = Tis {
-            mmio,
-            family: TpmFamily::Tpm20,
-            active: None,
-        };
+        let mut tis = Tis { mmio, family: TpmFamily::Tpm20, active: None };
         tis.request_locality(l)?;
         let cap = tis.mmio.read32(loc_base(l) + INTF_CAPABILITY);
         tis.family = match (cap >> 28) & 7 {
@@ -69,9 +65,7 @@ impl<M: Mmio> Tis<M> {
     }
 
     fn reg(&self) -> Result<usize, TpmError> {
-        self.active
-            .map(loc_base)
-            .ok_or(TpmError::LocalityTimeout(0xFF))
+        self.active.map(loc_base).ok_or(TpmError::LocalityTimeout(0xFF))
     }
 
     fn sts(&self, base: usize) -> u8 {
@@ -90,10 +84,7 @@ impl<M: Mmio> Tis<M> {
     }
 
     fn burst_count(&self, base: usize) -> u16 {
-        u16::from_le_bytes([
-            self.mmio.read8(base + BURST_COUNT),
-            self.mmio.read8(base + BURST_COUNT + 1),
-        ])
+        u16::from_le_bytes([self.mmio.read8(base + BURST_COUNT), self.mmio.read8(base + BURST_COUNT + 1)])
     }
 
     /// Wait for a non-zero burst count.
@@ -111,8 +102,7 @@ impl<M: Mmio> Tis<M> {
         // Write commandReady once and poll: some TPMs never report ready if
         // it is written repeatedly right after a DRTM (TrenchBoot SKL f16a0d0).
         self.mmio.write8(base + STS, STS_COMMAND_READY);
-        self.wait_sts(base, STS_COMMAND_READY, POLLS_SHORT)
-            .map_err(|sts| TpmError::ReadyTimeout { sts })?;
+        self.wait_sts(base, STS_COMMAND_READY, POLLS_SHORT).map_err(|sts| TpmError::ReadyTimeout { sts })?;
         let mut done = 0;
         while done < cmd.len() {
             let burst = self.wait_burst(base, done)?;
@@ -122,9 +112,7 @@ impl<M: Mmio> Tis<M> {
             }
             done += n;
         }
-        let sts = self
-            .wait_sts(base, STS_VALID, POLLS_SHORT)
-            .map_err(|sts| TpmError::ReadyTimeout { sts })?;
+        let sts = self.wait_sts(base, STS_VALID, POLLS_SHORT).map_err(|sts| TpmError::ReadyTimeout { sts })?;
         if sts & STS_EXPECT != 0 {
             return Err(TpmError::FifoProtocol { sts });
         }
@@ -133,8 +121,7 @@ impl<M: Mmio> Tis<M> {
     }
 
     fn recv<'r>(&mut self, base: usize, rsp: &'r mut [u8]) -> Result<&'r [u8], TpmError> {
-        self.wait_sts(base, STS_VALID | STS_DATA_AVAIL, POLLS_LONG)
-            .map_err(|sts| TpmError::ResponseTimeout { sts })?;
+        self.wait_sts(base, STS_VALID | STS_DATA_AVAIL, POLLS_LONG).map_err(|sts| TpmError::ResponseTimeout { sts })?;
         let mut total = 10; // header first: it holds the size
         let mut done = 0;
         while done < total {
@@ -152,9 +139,7 @@ impl<M: Mmio> Tis<M> {
                 total = size as usize;
             }
         }
-        let sts = self
-            .wait_sts(base, STS_VALID, POLLS_SHORT)
-            .map_err(|sts| TpmError::ResponseTimeout { sts })?;
+        let sts = self.wait_sts(base, STS_VALID, POLLS_SHORT).map_err(|sts| TpmError::ResponseTimeout { sts })?;
         if sts & STS_DATA_AVAIL != 0 {
             return Err(TpmError::FifoProtocol { sts });
         }
@@ -176,15 +161,11 @@ impl<M: Mmio> TpmTransport for Tis<M> {
         if access == 0xFF {
             return Err(TpmError::NoDevice { access });
         }
-        if access & (ACCESS_VALID | ACCESS_ACTIVE_LOCALITY)
-            != (ACCESS_VALID | ACCESS_ACTIVE_LOCALITY)
-        {
+        if access & (ACCESS_VALID | ACCESS_ACTIVE_LOCALITY) != (ACCESS_VALID | ACCESS_ACTIVE_LOCALITY) {
             self.mmio.write8(base + ACCESS, ACCESS_REQUEST_USE);
             let granted = (0..POLLS_SHORT).any(|_| {
                 let a = self.mmio.read8(base + ACCESS);
-                a != 0xFF
-                    && a & (ACCESS_VALID | ACCESS_ACTIVE_LOCALITY)
-                        == (ACCESS_VALID | ACCESS_ACTIVE_LOCALITY)
+                a != 0xFF && a & (ACCESS_VALID | ACCESS_ACTIVE_LOCALITY) == (ACCESS_VALID | ACCESS_ACTIVE_LOCALITY)
             });
             if !granted {
                 return Err(TpmError::LocalityTimeout(l.get()));
@@ -196,8 +177,7 @@ impl<M: Mmio> TpmTransport for Tis<M> {
 
     fn relinquish_locality(&mut self) {
         if let Some(l) = self.active.take() {
-            self.mmio
-                .write8(loc_base(l) + ACCESS, ACCESS_ACTIVE_LOCALITY);
+            self.mmio.write8(loc_base(l) + ACCESS, ACCESS_ACTIVE_LOCALITY);
         }
     }
 

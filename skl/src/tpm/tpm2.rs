@@ -24,10 +24,7 @@ struct Command {
 
 impl Command {
     fn new(tag: u16, cc: u32) -> Self {
-        let mut c = Command {
-            buf: [0; MAX_MESSAGE],
-            len: 0,
-        };
+        let mut c = Command { buf: [0; MAX_MESSAGE], len: 0 };
         c.u16(tag).u32(0).u32(cc);
         c
     }
@@ -86,10 +83,7 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], TpmError> {
-        let s = self
-            .b
-            .get(self.off..self.off + n)
-            .ok_or(TpmError::MalformedResponse(self.off as u32))?;
+        let s = self.b.get(self.off..self.off + n).ok_or(TpmError::MalformedResponse(self.off as u32))?;
         self.off += n;
         Ok(s)
     }
@@ -138,9 +132,7 @@ pub fn parse_pcr_banks(rsp: &[u8], pcr: Pcr) -> Result<BankSet, TpmError> {
         let size = r.u8()? as usize;
         let select = r.take(size)?;
         let byte = pcr.0 as usize / 8;
-        let allocated = select
-            .get(byte)
-            .is_some_and(|b| b & (1 << (pcr.0 % 8)) != 0);
+        let allocated = select.get(byte).is_some_and(|b| b & (1 << (pcr.0 % 8)) != 0);
         if !allocated {
             continue;
         }
