@@ -256,7 +256,7 @@ impl Mmio for FakeTpm {
         }
         match off & 0xFFF {
             0x14 if self.tpm12 => 0x2000_0697, // TIS 1.3, TPM 1.2
-            0x14 => 0x3000_0697,                // FIFO interface, TPM 2.0
+            0x14 => 0x3000_0697,               // FIFO interface, TPM 2.0
             _ => 0,
         }
     }

@@ -3,9 +3,6 @@
 //! The kernel can be 10 MiB: reading it once and feeding each chunk to every
 //! bank's hasher keeps it in cache for all of them.
 
-use sha1::Sha1;
-use sha2::{Digest as _, Sha256, Sha384, Sha512};
-
 /// TPM 2.0 algorithm identifiers (TCG Algorithm Registry) of the banks SKL
 /// can measure into.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -129,37 +126,166 @@ impl DigestList {
     }
 }
 
-enum BankHasher {
-    Sha1(Sha1),
-    Sha256(Sha256),
-    Sha384(Sha384),
-    Sha512(Sha512),
+/// Initial hash values, FIPS 180-4 §5.3.
+const IV_SHA1: [u32; 5] = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0];
+const IV_SHA256: [u32; 8] =
+    [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+const IV_SHA384: [u64; 8] = [
+    0xcbbb9d5dc1059ed8,
+    0x629a292a367cd507,
+    0x9159015a3070dd17,
+    0x152fecd8f70e5939,
+    0x67332667ffc00b31,
+    0x8eb44a8768581511,
+    0xdb0c2e0d64f98fa7,
+    0x47b5481dbefa4fa4,
+];
+const IV_SHA512: [u64; 8] = [
+    0x6a09e667f3bcc908,
+    0xbb67ae8584caa73b,
+    0x3c6ef372fe94f82b,
+    0xa54ff53a5f1d36f1,
+    0x510e527fade682d1,
+    0x9b05688c2b3e6c1f,
+    0x1f83d9abfb41bd6b,
+    0x5be0cd19137e2179,
+];
+
+/// Chaining state: 32-bit words (SHA-1 uses the first five) or 64-bit words.
+#[derive(Clone, Copy)]
+enum State {
+    W32([u32; 8]),
+    W64([u64; 8]),
 }
 
-impl BankHasher {
+/// One bank's hash computation. A single code path pads and finishes all
+/// four algorithms (they differ in block size, length field and word size),
+/// which keeps the measured image small; the block functions are the sha2
+/// crate's for SHA-2 and [`sha1_compress`] for SHA-1 (the sha1 crate has no
+/// public block function and its unrolled one costs 3 KiB).
+struct Engine {
+    alg: HashAlg,
+    state: State,
+    buf: [u8; 128],
+    fill: usize,
+    total: u64,
+}
+
+impl Engine {
     fn new(alg: HashAlg) -> Self {
-        match alg {
-            HashAlg::Sha1 => BankHasher::Sha1(Sha1::new()),
-            HashAlg::Sha256 => BankHasher::Sha256(Sha256::new()),
-            HashAlg::Sha384 => BankHasher::Sha384(Sha384::new()),
-            HashAlg::Sha512 => BankHasher::Sha512(Sha512::new()),
+        let state = match alg {
+            HashAlg::Sha1 => {
+                let mut s = [0; 8];
+                s[..5].copy_from_slice(&IV_SHA1);
+                State::W32(s)
+            }
+            HashAlg::Sha256 => State::W32(IV_SHA256),
+            HashAlg::Sha384 => State::W64(IV_SHA384),
+            HashAlg::Sha512 => State::W64(IV_SHA512),
+        };
+        Engine { alg, state, buf: [0; 128], fill: 0, total: 0 }
+    }
+
+    fn block_len(&self) -> usize {
+        match self.state {
+            State::W32(_) => 64,
+            State::W64(_) => 128,
         }
     }
-    fn update(&mut self, data: &[u8]) {
-        match self {
-            BankHasher::Sha1(h) => h.update(data),
-            BankHasher::Sha256(h) => h.update(data),
-            BankHasher::Sha384(h) => h.update(data),
-            BankHasher::Sha512(h) => h.update(data),
+
+    fn compress(&mut self, block: &[u8]) {
+        match &mut self.state {
+            State::W32(s) if self.alg == HashAlg::Sha1 => sha1_compress(s, block),
+            State::W32(s) => {
+                let mut b = [0u8; 64];
+                b.copy_from_slice(block);
+                sha2::block_api::compress256(s, &[b]);
+            }
+            State::W64(s) => {
+                let mut b = [0u8; 128];
+                b.copy_from_slice(block);
+                sha2::block_api::compress512(s, &[b]);
+            }
         }
     }
-    fn finish(self) -> Digest {
-        match self {
-            BankHasher::Sha1(h) => Digest::new(HashAlg::Sha1, &h.finalize()),
-            BankHasher::Sha256(h) => Digest::new(HashAlg::Sha256, &h.finalize()),
-            BankHasher::Sha384(h) => Digest::new(HashAlg::Sha384, &h.finalize()),
-            BankHasher::Sha512(h) => Digest::new(HashAlg::Sha512, &h.finalize()),
+
+    fn update(&mut self, mut data: &[u8]) {
+        let bl = self.block_len();
+        self.total = self.total.wrapping_add(data.len() as u64);
+        while !data.is_empty() {
+            if self.fill == 0 && data.len() >= bl {
+                let (block, rest) = data.split_at(bl);
+                self.compress(block);
+                data = rest;
+                continue;
+            }
+            let n = (bl - self.fill).min(data.len());
+            self.buf[self.fill..self.fill + n].copy_from_slice(&data[..n]);
+            self.fill += n;
+            data = &data[n..];
+            if self.fill == bl {
+                let block = self.buf;
+                self.compress(&block[..bl]);
+                self.fill = 0;
+            }
         }
+    }
+
+    /// Pad (0x80, zeros, big-endian bit length in the last 8 of 64 or 16 of
+    /// 128 bytes; FIPS 180-4 §5.1) and emit the big-endian state.
+    fn finish(mut self) -> Digest {
+        let bl = self.block_len();
+        let bits = self.total.wrapping_mul(8);
+        let len_field = bl / 8;
+        let mut pad = [0u8; 256];
+        pad[0] = 0x80;
+        let mut n = bl - self.fill;
+        if n < 1 + len_field {
+            n += bl;
+        }
+        pad[n - 8..n].copy_from_slice(&bits.to_be_bytes());
+        self.update(&pad[..n]);
+        let mut out = [0u8; MAX_DIGEST];
+        match self.state {
+            State::W32(s) => {
+                s.iter().zip(out.chunks_exact_mut(4)).for_each(|(w, o)| o.copy_from_slice(&w.to_be_bytes()))
+            }
+            State::W64(s) => {
+                s.iter().zip(out.chunks_exact_mut(8)).for_each(|(w, o)| o.copy_from_slice(&w.to_be_bytes()))
+            }
+        }
+        Digest::new(self.alg, &out)
+    }
+}
+
+/// SHA-1 block function, FIPS 180-4 §6.1.2, with the 16-word circular
+/// message schedule of §6.1.3.
+fn sha1_compress(h: &mut [u32; 8], block: &[u8]) {
+    let mut w = [0u32; 16];
+    for (wi, b) in w.iter_mut().zip(block.chunks_exact(4)) {
+        *wi = u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    }
+    let [mut a, mut b, mut c, mut d, mut e, ..] = *h;
+    for t in 0..80 {
+        if t >= 16 {
+            let x = w[(t + 13) & 15] ^ w[(t + 8) & 15] ^ w[(t + 2) & 15] ^ w[t & 15];
+            w[t & 15] = x.rotate_left(1);
+        }
+        let (f, k) = match t / 20 {
+            0 => ((b & c) | (!b & d), 0x5A827999),
+            1 => (b ^ c ^ d, 0x6ED9EBA1),
+            2 => ((b & c) | (b & d) | (c & d), 0x8F1BBCDC),
+            _ => (b ^ c ^ d, 0xCA62C1D6),
+        };
+        let tmp = a.rotate_left(5).wrapping_add(f).wrapping_add(e).wrapping_add(k).wrapping_add(w[t & 15]);
+        e = d;
+        d = c;
+        c = b.rotate_left(30);
+        b = a;
+        a = tmp;
+    }
+    for (x, v) in h.iter_mut().zip([a, b, c, d, e]) {
+        *x = x.wrapping_add(v);
     }
 }
 
@@ -168,9 +294,9 @@ const CHUNK: usize = 4096;
 
 /// Hash `data` in every bank of `banks`, reading it once.
 pub fn digest_all(banks: BankSet, data: &[u8]) -> DigestList {
-    let mut hashers: [Option<BankHasher>; MAX_BANKS] = [None, None, None, None];
+    let mut hashers: [Option<Engine>; MAX_BANKS] = [None, None, None, None];
     for (slot, alg) in hashers.iter_mut().zip(banks.iter()) {
-        *slot = Some(BankHasher::new(alg));
+        *slot = Some(Engine::new(alg));
     }
     for chunk in data.chunks(CHUNK) {
         hashers.iter_mut().flatten().for_each(|h| h.update(chunk));
@@ -212,8 +338,27 @@ mod tests {
         );
     }
 
+    /// Every length around the padding boundaries of both block sizes,
+    /// against the RustCrypto implementations.
+    #[test]
+    fn matches_reference_implementations_at_every_padding_boundary() {
+        use sha2::Digest as _;
+        let all: BankSet = HashAlg::ALL.into_iter().collect();
+        let data: Vec<u8> = (0..300u32).map(|i| (i * 31 + 7) as u8).collect();
+        for n in (0..=300).chain([1000, 4095, 4096, 4097]) {
+            let data: Vec<u8> = if n <= 300 { data[..n].to_vec() } else { vec![0x5a; n] };
+            let d = digest_all(all, &data);
+            assert_eq!(d.get(HashAlg::Sha1).unwrap().as_bytes(), sha1::Sha1::digest(&data).as_slice(), "sha1 len {n}");
+            assert_eq!(d.get(HashAlg::Sha256).unwrap().as_bytes(), sha2::Sha256::digest(&data).as_slice(), "len {n}");
+            assert_eq!(d.get(HashAlg::Sha384).unwrap().as_bytes(), sha2::Sha384::digest(&data).as_slice(), "len {n}");
+            assert_eq!(d.get(HashAlg::Sha512).unwrap().as_bytes(), sha2::Sha512::digest(&data).as_slice(), "len {n}");
+        }
+    }
+
     #[test]
     fn chunking_does_not_change_digests() {
+        use sha1::Sha1;
+        use sha2::{Digest as _, Sha256};
         let data: Vec<u8> = (0..3 * CHUNK + 17).map(|i| (i * 7) as u8).collect();
         let two: BankSet = [HashAlg::Sha1, HashAlg::Sha256].into_iter().collect();
         let d = digest_all(two, &data);
