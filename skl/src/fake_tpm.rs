@@ -286,3 +286,82 @@ impl Mmio for FakeTis {
         self.0.borrow().read32(off)
     }
 }
+
+impl FakeTpm {
+    /// Run one command at locality `loc` (for interface fakes other than TIS).
+    pub fn process(&mut self, cmd: &[u8], loc: u8) -> Vec<u8> {
+        let saved = self.active;
+        self.active = Some(loc);
+        self.cmd = cmd.to_vec();
+        self.execute();
+        self.active = saved;
+        self.state = State::Idle;
+        std::mem::take(&mut self.rsp)
+    }
+}
+
+/// A CRB register file (PTP §6.5.3) in front of [`FakeTpm`]: command and
+/// response buffer at +0x80 of each locality page, 0xF80 bytes.
+pub struct FakeCrb {
+    pub tpm: FakeTpm,
+    pub cap_locality: bool,
+    pub active: Option<u8>,
+    regs: [[u8; 0x1000]; 5],
+    pub starts: u32,
+}
+
+impl FakeCrb {
+    pub fn new(tpm: FakeTpm, cap_locality: bool) -> Self {
+        let mut c = FakeCrb { tpm, cap_locality, active: None, regs: [[0; 0x1000]; 5], starts: 0 };
+        for l in 0..5 {
+            let base = 0xFED4_0000u64 + l as u64 * 0x1000 + 0x80;
+            c.set32(l, 0x58, 0xF80);
+            c.set32(l, 0x5C, base as u32);
+            c.set32(l, 0x64, 0xF80);
+            c.set32(l, 0x68, base as u32);
+        }
+        c
+    }
+    fn set32(&mut self, l: usize, off: usize, v: u32) {
+        self.regs[l][off..off + 4].copy_from_slice(&v.to_le_bytes());
+    }
+    fn get32(&self, l: usize, off: usize) -> u32 {
+        u32::from_le_bytes(self.regs[l][off..off + 4].try_into().unwrap())
+    }
+}
+
+impl Mmio for FakeCrb {
+    fn read8(&self, off: usize) -> u8 {
+        self.regs[off >> 12][off & 0xFFF]
+    }
+    fn write8(&mut self, off: usize, v: u8) {
+        let l = off >> 12;
+        let reg = off & 0xFFF;
+        match reg {
+            0x08 if v & 1 != 0 && (self.cap_locality || l == 0) && self.active.is_none() => self.active = Some(l as u8),
+            0x08 if v & 2 != 0 && self.active == Some(l as u8) => self.active = None,
+            0x40 => {} // cmdReady/goIdle complete at once
+            0x4C..=0x4F if reg == 0x4C && v & 1 != 0 => {
+                assert_eq!(self.active, Some(l as u8), "CRB start from an inactive locality");
+                let size = u32::from_be_bytes(self.regs[l][0x82..0x86].try_into().unwrap()) as usize;
+                let cmd = self.regs[l][0x80..0x80 + size].to_vec();
+                let rsp = self.tpm.process(&cmd, l as u8);
+                self.regs[l][0x80..0x80 + rsp.len()].copy_from_slice(&rsp);
+                self.starts += 1;
+            }
+            _ => self.regs[l][reg] = v,
+        }
+    }
+    fn read32(&self, off: usize) -> u32 {
+        let l = off >> 12;
+        match off & 0xFFF {
+            0x00 => {
+                let active = self.active == Some(l as u8);
+                0x80 | if active { 0x02 | (l as u32) << 2 } else { 0 }
+            }
+            0x30 => 0x0000_4011 | if self.cap_locality { 1 << 8 } else { 0 }, // CRB, version 1
+            0x4C => 0,
+            r => self.get32(l, r),
+        }
+    }
+}

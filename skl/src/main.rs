@@ -6,7 +6,7 @@
 mod payload {
     use skl::hw::{cpu, mmio::TpmMmio, phys::IdentityMap};
     use skl::launch;
-    use skl::tpm::{tis::Tis, Locality};
+    use skl::tpm::{probe, Locality};
     use skl::LaunchError;
     use skl_bootinfo::PhysAddr;
 
@@ -18,7 +18,7 @@ mod payload {
         skl::dlog!("entered, SLB base {:#x}", slb_base);
         let slb = PhysAddr::new(slb_base);
         let mut mem = IdentityMap::take();
-        let result = Tis::open(TpmMmio::take(), Locality::TWO)
+        let result = probe::open(TpmMmio::take(), Locality::TWO)
             .map_err(LaunchError::from)
             .and_then(|mut tpm| launch::run(&mut mem, &mut tpm, slb));
         match result {

@@ -187,3 +187,26 @@ fn tpm12_launch_extends_sha1_and_writes_the_txt_log() {
 fn log_format_must_match_the_tpm_family() {
     assert_eq!(launch_err(|t| t[96] = 1), LaunchError::LogFormat { format: 1 });
 }
+
+#[test]
+fn crb_with_localities_launches_like_tis() {
+    use crate::fake_tpm::FakeCrb;
+    use crate::tpm::probe;
+    let mut ram = setup(|_| {});
+    let mut t = probe::open(FakeCrb::new(FakeTpm::new(&[0x0004, 0x000B]), true), Locality::TWO).unwrap();
+    run(&mut ram, &mut t, PhysAddr(SLB)).unwrap();
+    let crb = t.into_inner();
+    assert_eq!(crb.tpm.commands, [(0x17A, 2), (0x182, 2), (0x182, 2)]);
+    assert_eq!(crb.active, None);
+    let dlme = ram.bytes[(DLME - RAM) as usize..(DLME - RAM + DLME_SIZE) as usize].to_vec();
+    let want = extend(0x0B, &extend(0x0B, &[0; 32], &(ENTRY as u32).to_le_bytes()), &dlme);
+    assert_eq!(crb.tpm.pcr(0x0B, 17), &want[..]);
+}
+
+#[test]
+fn crb_without_localities_is_refused_not_driven_at_locality_0() {
+    use crate::fake_tpm::FakeCrb;
+    use crate::tpm::{probe, TpmError};
+    let e = probe::open(FakeCrb::new(FakeTpm::new(&[0x000B]), false), Locality::TWO).err().unwrap();
+    assert_eq!(e, TpmError::LocalityNotSupported(2));
+}

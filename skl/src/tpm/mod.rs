@@ -1,6 +1,8 @@
-//! TPM access: the interface (TIS FIFO today; CRB next) behind
+//! TPM access: the interface (TIS/FIFO or CRB, probed) behind
 //! [`TpmTransport`], and the command layer ([`tpm2`]) on top of it.
 
+pub mod crb;
+pub mod probe;
 pub mod tis;
 pub mod tpm12;
 pub mod tpm2;
@@ -55,6 +57,9 @@ pub enum TpmError {
     UnsupportedFamily(TpmFamily),
     /// Locality not granted in time.
     LocalityTimeout(u8),
+    /// The interface does not implement this locality (CRB without
+    /// CapLocality).
+    LocalityNotSupported(u8),
     /// TPM did not become commandReady.
     ReadyTimeout { sts: u8 },
     /// TPM stopped accepting or delivering FIFO bytes.
@@ -92,6 +97,7 @@ impl TpmError {
             TpmError::ResponseCode(_) => 0x0B,
             TpmError::NoPcrBanks => 0x0C,
             TpmError::UnsupportedBank(_) => 0x0D,
+            TpmError::LocalityNotSupported(_) => 0x0E,
         }
     }
     pub fn detail(&self) -> u32 {
@@ -99,7 +105,7 @@ impl TpmError {
             TpmError::NoDevice { access } => access as u32,
             TpmError::UnsupportedInterface(v) => v,
             TpmError::UnsupportedFamily(f) => f as u32,
-            TpmError::LocalityTimeout(l) => l as u32,
+            TpmError::LocalityTimeout(l) | TpmError::LocalityNotSupported(l) => l as u32,
             TpmError::ReadyTimeout { sts } | TpmError::ResponseTimeout { sts } | TpmError::FifoProtocol { sts } => {
                 sts as u32
             }
