@@ -29,7 +29,7 @@ impl Mmio for TpmMmio {
         unsafe { Self::ptr(off).write_volatile(v) }
     }
     fn read32(&self, off: usize) -> u32 {
-        assert!(off % 4 == 0);
+        assert!(off.is_multiple_of(4));
         // SAFETY: as for read8; aligned 32-bit register.
         unsafe { (Self::ptr(off) as *mut u32).read_volatile() }
     }
