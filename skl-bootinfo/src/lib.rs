@@ -16,6 +16,7 @@
 
 pub mod addr;
 pub mod event_log;
+pub mod multiboot2;
 pub mod sl_header;
 pub mod slrt;
 
