@@ -267,6 +267,7 @@ pub struct Slrt<'a> {
     amd_info: Option<AmdInfo>,
     intel_info: Option<&'a [u8]>,
     policy: Option<(DrtmPolicyHeader, &'a [u8])>,
+    policy_offset: usize,
 }
 
 fn u32_at(b: &[u8], off: usize) -> Option<u32> {
@@ -317,7 +318,15 @@ impl<'a> Slrt<'a> {
             }
         }
 
-        let mut slrt = Slrt { header, dl_info: None, log_info: None, amd_info: None, intel_info: None, policy: None };
+        let mut slrt = Slrt {
+            header,
+            dl_info: None,
+            log_info: None,
+            amd_info: None,
+            intel_info: None,
+            policy: None,
+            policy_offset: 0,
+        };
         let mut off: usize = 16;
         loop {
             let (Some(etag), Some(esize)) = (u32_at(table, off), u32_at(table, off + 4)) else {
@@ -367,6 +376,7 @@ impl<'a> Slrt<'a> {
                         return Err(SlrtError::PolicySizeMismatch { size: esize, nr_entries: n });
                     }
                     slrt.policy = Some((ph, rest));
+                    slrt.policy_offset = off + core::mem::size_of::<DrtmPolicyHeader>();
                 }
                 // Known, carried for other architectures or UEFI, not used by
                 // an SKINIT launch: their presence changes nothing we measure.
@@ -400,6 +410,13 @@ impl<'a> Slrt<'a> {
     pub fn policy_header(&self) -> Option<&DrtmPolicyHeader> {
         self.policy.as_ref().map(|(h, _)| h)
     }
+    /// Offset in the table of policy entry `i`, for a loader that marks
+    /// entries MEASURED in place.
+    pub fn policy_entry_offset(&self, i: usize) -> Option<usize> {
+        let (h, _) = self.policy.as_ref()?;
+        (i < h.nr_entries.get() as usize).then(|| self.policy_offset + i * core::mem::size_of::<PolicyEntry>())
+    }
+
     /// The policy entries in table order (empty without DRTM_POLICY).
     pub fn policy_entries(&self) -> impl Iterator<Item = PolicyEntry> + 'a {
         let bytes: &'a [u8] = self.policy.map(|(_, b)| b).unwrap_or(&[]);

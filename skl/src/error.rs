@@ -1,6 +1,7 @@
 //! One error type for the whole launch, each variant with the offending
 //! value and a stable numeric code (documented in `docs/launch-errors.md`).
 
+use skl_bootinfo::multiboot2::MbiError;
 use skl_bootinfo::slrt::SlrtError;
 
 use crate::tpm::TpmError;
@@ -34,6 +35,23 @@ pub enum LaunchError {
     LogFull { needed: u32 },
     /// A TPM operation failed.
     Tpm(TpmError),
+    /// Multiboot2 mode without an MBI the policy names as the context.
+    NoMbi,
+    /// The MBI failed validation.
+    Mbi(MbiError),
+    /// An object lies outside available RAM of the MBI memory map.
+    NotInRam { addr: u64 },
+    /// A module overflows, overlaps the SLB or lies outside RAM.
+    BadModule { start: u64 },
+    /// A policy entry names a PCR other than 17 or 18.
+    PolicyPcr { pcr: u16 },
+    /// A policy entity type SKL does not measure in Multiboot2 mode (or a
+    /// required one is missing).
+    PolicyEntity { entity_type: u16 },
+    /// A policy entry does not match the object it names (or repeats one).
+    PolicyMismatch { entity: u64 },
+    /// An MBI module is not named exactly once by the policy.
+    ModuleNotInPolicy { start: u64 },
 }
 
 impl LaunchError {
@@ -54,6 +72,42 @@ impl LaunchError {
             LaunchError::LogFormat { .. } => 0x3002,
             LaunchError::LogFull { .. } => 0x3003,
             LaunchError::Tpm(e) => 0x4000 | e.code(),
+            LaunchError::NoMbi => 0x5001,
+            LaunchError::Mbi(e) => 0x5100 | mbi_code(e),
+            LaunchError::NotInRam { .. } => 0x5002,
+            LaunchError::BadModule { .. } => 0x5003,
+            LaunchError::PolicyPcr { .. } => 0x5004,
+            LaunchError::PolicyEntity { .. } => 0x5005,
+            LaunchError::PolicyMismatch { .. } => 0x5006,
+            LaunchError::ModuleNotInPolicy { .. } => 0x5007,
+        }
+    }
+
+    /// A short name for the debug log (the code says which sub-case).
+    #[cfg(feature = "debug-log")]
+    pub fn name(&self) -> &'static str {
+        match self {
+            LaunchError::Slrt(_) => "SLRT refused (see code)",
+            LaunchError::NoDlInfo => "no DL_INFO",
+            LaunchError::DceMismatch { .. } => "DCE is not this SLB",
+            LaunchError::DlmeEmpty => "DLME empty",
+            LaunchError::DlmeOverflow { .. } => "DLME range overflows",
+            LaunchError::DlmeAbove4G { .. } => "DLME above 4 GiB",
+            LaunchError::DlmeOverlapsSlb { .. } => "DLME overlaps the SLB",
+            LaunchError::EntryOutsideDlme { .. } => "entry outside the DLME",
+            LaunchError::BadContext { .. } => "bad boot parameters address",
+            LaunchError::BadLogRange { .. } => "bad event log",
+            LaunchError::LogFormat { .. } => "log format does not match the TPM",
+            LaunchError::LogFull { .. } => "event log full",
+            LaunchError::Tpm(_) => "TPM failure (see code)",
+            LaunchError::NoMbi => "no MBI for Multiboot2 mode",
+            LaunchError::Mbi(_) => "MBI refused (see code)",
+            LaunchError::NotInRam { .. } => "outside available RAM",
+            LaunchError::BadModule { .. } => "bad module",
+            LaunchError::PolicyPcr { .. } => "policy PCR not 17/18",
+            LaunchError::PolicyEntity { .. } => "policy entity not allowed or missing",
+            LaunchError::PolicyMismatch { .. } => "policy entry does not match",
+            LaunchError::ModuleNotInPolicy { .. } => "module not in policy exactly once",
         }
     }
 
@@ -71,7 +125,37 @@ impl LaunchError {
             LaunchError::LogFormat { format } => format as u32,
             LaunchError::LogFull { needed } => needed,
             LaunchError::Tpm(e) => e.detail(),
+            LaunchError::NoMbi => 0,
+            LaunchError::Mbi(e) => mbi_detail(&e),
+            LaunchError::NotInRam { addr } => addr as u32,
+            LaunchError::BadModule { start } | LaunchError::ModuleNotInPolicy { start } => start as u32,
+            LaunchError::PolicyPcr { pcr } => pcr as u32,
+            LaunchError::PolicyEntity { entity_type } => entity_type as u32,
+            LaunchError::PolicyMismatch { entity } => entity as u32,
         }
+    }
+}
+
+fn mbi_code(e: &MbiError) -> u16 {
+    match e {
+        MbiError::Truncated { .. } => 0x01,
+        MbiError::BadTotalSize(_) => 0x02,
+        MbiError::TagOverrun { .. } => 0x03,
+        MbiError::TagTooSmall { .. } => 0x04,
+        MbiError::MissingEnd => 0x05,
+        MbiError::BadModule { .. } => 0x06,
+        MbiError::BadMmap { .. } => 0x07,
+        MbiError::DuplicateTag(_) => 0x08,
+    }
+}
+
+fn mbi_detail(e: &MbiError) -> u32 {
+    match *e {
+        MbiError::Truncated { total_size, .. } | MbiError::BadTotalSize(total_size) => total_size,
+        MbiError::TagOverrun { offset } | MbiError::TagTooSmall { offset, .. } | MbiError::BadMmap { offset } => offset,
+        MbiError::BadModule { index } => index,
+        MbiError::DuplicateTag(t) => t,
+        MbiError::MissingEnd => 0,
     }
 }
 

@@ -13,9 +13,7 @@ mod payload {
     /// Called by `entry.S` in long mode on our own stack, RW data relocated.
     #[no_mangle]
     extern "C" fn skl_main(slb_base: u64) -> ! {
-        #[cfg(feature = "debug-log")]
-        skl::hw::serial_log::init();
-        skl::dlog!("entered, SLB base {:#x}", slb_base);
+        skl::dlog!("SKL: entered, SLB base ", slb_base);
         let slb = PhysAddr::new(slb_base);
         let mut mem = IdentityMap::take();
         let result = probe::open(TpmMmio::take(), Locality::TWO)
@@ -23,11 +21,11 @@ mod payload {
             .and_then(|mut tpm| launch::run(&mut mem, &mut tpm, slb));
         match result {
             Ok(h) => {
-                skl::dlog!("hand-off to {:#x}, context {:#x}", h.entry, h.context);
-                cpu::handoff(h.entry, h.slb_base, h.context)
+                skl::dlog!("SKL: hand-off to ", h.entry, " ebx ", h.ebx, " esi ", h.esi);
+                cpu::handoff(&h)
             }
             Err(e) => {
-                skl::dlog!("error {:#06x}: {:?}", e.code(), e);
+                skl::dlog!("SKL: error ", e.code(), " ", e.name(), " detail ", e.detail());
                 launch::write_failure_record(&mut mem, slb, &e);
                 cpu::stop(e.code())
             }
@@ -36,7 +34,7 @@ mod payload {
 
     #[panic_handler]
     fn panic(_info: &core::panic::PanicInfo) -> ! {
-        skl::dlog!("panic: {}", _info);
+        skl::dlog!("SKL: panic");
         cpu::stop(0xFFFF)
     }
 }

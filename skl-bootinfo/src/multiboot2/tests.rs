@@ -5,7 +5,7 @@ fn tag(b: &mut Vec<u8>, typ: u32, body: &[u8]) {
     b.extend_from_slice(&typ.to_le_bytes());
     b.extend_from_slice(&(8 + body.len() as u32).to_le_bytes());
     b.extend_from_slice(body);
-    while b.len() % 8 != 0 {
+    while !b.len().is_multiple_of(8) {
         b.push(0);
     }
 }

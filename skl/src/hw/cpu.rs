@@ -5,15 +5,15 @@ use super::port::{outb, POST_CODE};
 extern "C" {
     /// `entry.S`: back to 32-bit protected mode, paging off, registers as
     /// the DLME expects; never returns.
-    fn skl_handoff(entry: u32, slb_base: u32, arg: u32) -> !;
+    fn skl_handoff(entry: u32, slb_base: u32, esi: u32, ebx: u32) -> !;
 }
 
-/// Enter the DLME.
-pub fn handoff(entry: u32, slb_base: u32, arg: u32) -> ! {
+/// Enter the kernel: see `entry.S` for the register state.
+pub fn handoff(h: &crate::launch::Handoff) -> ! {
     // SAFETY: the launch validated entry (inside the measured DLME, below
     // 4 GiB) and measured the DLME; skl_handoff leaves long mode from
     // identity-mapped code and jumps there. Nothing of ours runs after it.
-    unsafe { skl_handoff(entry, slb_base, arg) }
+    unsafe { skl_handoff(h.entry, h.slb_base, h.esi, h.ebx) }
 }
 
 /// Defined stop after a launch error: show the code on the POST port, reset

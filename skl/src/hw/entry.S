@@ -165,19 +165,20 @@ reloc_one:
 1:  ud2
 
 /*
- * skl_handoff(entry: u32, slb_base: u32, arg: u32) -> !
- * Back to 32-bit protected mode, paging off, then jump to the DLME with
- * the registers TrenchBoot Xen (aem-staging-14-10-24-rebase, head.S above
- * slaunch_stub_entry) and the Linux AMD Secure Launch patches expect:
- * EBX = EIP = entry, EBP = EDX = SLB base, ESI = boot parameters,
- * EAX = Multiboot2 magic. GIF stays 0; the DLME executes STGI.
+ * skl_handoff(entry: u32, slb_base: u32, esi: u32, ebx: u32) -> !
+ * Back to 32-bit protected mode, paging off, then jump to `entry` with
+ * EBP = EDX = SLB base, ESI and EBX as given, EAX = Multiboot2 magic,
+ * EDI = entry. DLME mode (TrenchBoot Xen aem-staging-14-10-24-rebase,
+ * head.S above slaunch_stub_entry; Linux AMD Secure Launch): EBX = entry,
+ * ESI = boot parameters. Multiboot2 mode (Multiboot2 spec §3.3, i386
+ * machine state): EBX = MBI. GIF stays 0; the kernel executes STGI.
  */
     .globl skl_handoff
 skl_handoff:
     cli
-    mov     %edi, %ebx
     mov     %esi, %ebp
     mov     %edx, %esi
+    mov     %ecx, %ebx
     lea     10f(%rip), %rax
     pushq   $0x08
     push    %rax
@@ -205,9 +206,8 @@ skl_handoff:
     lea     0x10000(%ebp), %esp
     mov     %ebp, %edx
     xor     %ecx, %ecx
-    xor     %edi, %edi
     mov     $0x36d76289, %eax
-    jmp     *%ebx
+    jmp     *%edi
 
     .section .rodata.gdt, "a"
     .balign 8

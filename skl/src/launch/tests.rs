@@ -58,7 +58,9 @@ fn setup(edit: impl FnOnce(&mut [u8])) -> FakeRam {
     p32(&mut t, 116, 8);
     edit(&mut t);
     put(&mut ram, BL, &t);
-    let dlme: Vec<u8> = (0..DLME_SIZE).map(|i| (i * 13 + 5) as u8).collect();
+    let mut dlme: Vec<u8> = (0..DLME_SIZE).map(|i| (i * 13 + 5) as u8).collect();
+    // A TXT MLE header in the first 4 KiB: a Secure-Launch-aware kernel.
+    dlme[0x30..0x40].copy_from_slice(&MLE_UUID);
     put(&mut ram, DLME, &dlme);
     ram
 }
@@ -79,7 +81,8 @@ fn good_launch_measures_entry_then_dlme_in_every_bank_with_one_command_each() {
     let mut ram = setup(|_| {});
     let mut t = tpm(&banks);
     let h = run(&mut ram, &mut t, PhysAddr(SLB)).unwrap();
-    assert_eq!(h, Handoff { entry: (DLME + ENTRY) as u32, slb_base: SLB as u32, context: MBI as u32 });
+    let entry = (DLME + ENTRY) as u32;
+    assert_eq!(h, Handoff { mode: Mode::Dlme, entry, slb_base: SLB as u32, ebx: entry, esi: MBI as u32 });
     let dlme = ram.bytes[(DLME - RAM) as usize..(DLME - RAM + DLME_SIZE) as usize].to_vec();
     let fake = t.into_inner().0.into_inner();
     for alg in banks {
@@ -209,4 +212,151 @@ fn crb_without_localities_is_refused_not_driven_at_locality_0() {
     use crate::tpm::{probe, TpmError};
     let e = probe::open(FakeCrb::new(FakeTpm::new(&[0x000B]), false), Locality::TWO).err().unwrap();
     assert_eq!(e, TpmError::LocalityNotSupported(2));
+}
+
+// ---- Multiboot2 mode ------------------------------------------------------
+
+const MOD0: u64 = 0x60_0000;
+
+fn mbi_bytes(modules: &[(u64, u64)]) -> Vec<u8> {
+    let mut b = vec![0u8; 8];
+    let tag = |b: &mut Vec<u8>, typ: u32, body: &[u8]| {
+        b.extend_from_slice(&typ.to_le_bytes());
+        b.extend_from_slice(&(8 + body.len() as u32).to_le_bytes());
+        b.extend_from_slice(body);
+        while !b.len().is_multiple_of(8) {
+            b.push(0);
+        }
+    };
+    tag(&mut b, 1, b"console=com1\0");
+    for &(start, len) in modules {
+        let mut m = (start as u32).to_le_bytes().to_vec();
+        m.extend_from_slice(&((start + len) as u32).to_le_bytes());
+        m.extend_from_slice(b"mod\0");
+        tag(&mut b, 3, &m);
+    }
+    let mut mm = 24u32.to_le_bytes().to_vec();
+    mm.extend_from_slice(&0u32.to_le_bytes());
+    for (base, len, typ) in [(RAM, 0x80_0000u64, 1u32), (0xFED4_0000, 0x5000, 2)] {
+        mm.extend_from_slice(&base.to_le_bytes());
+        mm.extend_from_slice(&len.to_le_bytes());
+        mm.extend_from_slice(&typ.to_le_bytes());
+        mm.extend_from_slice(&0u32.to_le_bytes());
+    }
+    tag(&mut b, 6, &mm);
+    tag(&mut b, 0, &[]);
+    let n = b.len() as u32;
+    b[0..4].copy_from_slice(&n.to_le_bytes());
+    b
+}
+
+/// A plain Multiboot2 kernel (no MLE header), an MBI with `n` modules and
+/// GRUB's MB2 policy: MBI (18), SLRT (18, implicit), each module (17).
+fn setup_mb2(n: usize, edit: impl FnOnce(&mut Vec<u8>)) -> (FakeRam, Vec<(u64, u64)>) {
+    let mods: Vec<(u64, u64)> = (0..n as u64).map(|i| (MOD0 + i * 0x1_0000, 0x800 + i * 3)).collect();
+    let mbi = mbi_bytes(&mods);
+    let mut ram = setup(|_| {});
+    put(&mut ram, DLME + 0x30, &[0u8; 16]); // no MLE header
+    put(&mut ram, MBI, &mbi);
+    for (i, &(start, len)) in mods.iter().enumerate() {
+        let bytes: Vec<u8> = (0..len).map(|j| (j as u8) ^ (i as u8 * 31)).collect();
+        put(&mut ram, start, &bytes);
+    }
+    // Rebuild the SLRT with a policy: header, DL_INFO, LOG_INFO from setup().
+    let o = (BL - RAM) as usize;
+    let mut t = ram.bytes[o..o + 112].to_vec();
+    let mut pol = vec![];
+    pol.extend_from_slice(&3u32.to_le_bytes());
+    pol.extend_from_slice(&((16 + 56 * (2 + n)) as u32).to_le_bytes());
+    pol.extend_from_slice(&[0, 0, 0, 0, 1, 0]);
+    pol.extend_from_slice(&((2 + n) as u16).to_le_bytes());
+    let mut entry = |pcr: u16, et: u16, flags: u16, size: u64, entity: u64, text: &[u8]| {
+        let mut e = vec![0u8; 56];
+        e[0..2].copy_from_slice(&pcr.to_le_bytes());
+        e[2..4].copy_from_slice(&et.to_le_bytes());
+        e[4..6].copy_from_slice(&flags.to_le_bytes());
+        e[8..16].copy_from_slice(&size.to_le_bytes());
+        e[16..24].copy_from_slice(&entity.to_le_bytes());
+        e[24..24 + text.len()].copy_from_slice(text);
+        pol.extend_from_slice(&e);
+    };
+    entry(18, 7, 0, mbi.len() as u64, MBI, b"Measured MB2 information");
+    entry(18, 1, 2, 0, BL, b"Measured SLR Table");
+    for &(start, len) in &mods {
+        entry(17, 8, 0, len, start, b"Measured MB2 module");
+    }
+    t.extend_from_slice(&pol);
+    t.extend_from_slice(&0xFFFFu32.to_le_bytes());
+    t.extend_from_slice(&8u32.to_le_bytes());
+    let size = t.len() as u32;
+    t[8..12].copy_from_slice(&size.to_le_bytes());
+    edit(&mut t);
+    put(&mut ram, BL, &t);
+    (ram, mods)
+}
+
+#[test]
+fn multiboot2_mode_measures_the_policy_and_enters_with_the_mb2_state() {
+    for n in [0usize, 1, 3] {
+        let (mut ram, mods) = setup_mb2(n, |_| {});
+        let slrt_before = ram.bytes[(BL - RAM) as usize..(BL - RAM) as usize + 4096].to_vec();
+        let mut t = tpm(&[0x0004, 0x000B]);
+        let h = run(&mut ram, &mut t, PhysAddr(SLB)).unwrap();
+        let entry = (DLME + ENTRY) as u32;
+        assert_eq!(
+            h,
+            Handoff { mode: Mode::Multiboot2, entry, slb_base: SLB as u32, ebx: MBI as u32, esi: MBI as u32 }
+        );
+        let fake = t.into_inner().0.into_inner();
+        // GetCapability, entry, DLME, MBI, SLRT, one per module.
+        assert_eq!(fake.commands.len(), 5 + n, "{n} modules");
+        let slrt_size = u32::from_le_bytes(slrt_before[8..12].try_into().unwrap()) as usize;
+        let mbi = mbi_bytes(&mods);
+        let dlme = ram.bytes[(DLME - RAM) as usize..(DLME - RAM + DLME_SIZE) as usize].to_vec();
+        for alg in [0x0004u16, 0x000B] {
+            let z = vec![0; hash(alg, b"").len()];
+            let p18 = extend(alg, &extend(alg, &z, &mbi), &slrt_before[..slrt_size]);
+            assert_eq!(fake.pcr(alg, 18), &p18[..], "PCR 18 bank {alg:#x}");
+            let mut p17 = extend(alg, &extend(alg, &z, &(ENTRY as u32).to_le_bytes()), &dlme);
+            for &(s, l) in &mods {
+                p17 = extend(alg, &p17, &ram.bytes[(s - RAM) as usize..(s - RAM + l) as usize]);
+            }
+            assert_eq!(fake.pcr(alg, 17), &p17[..], "PCR 17 bank {alg:#x}");
+        }
+        // Every policy entry is now flagged MEASURED.
+        let after = &ram.bytes[(BL - RAM) as usize..];
+        for i in 0..2 + n {
+            let flags = u16::from_le_bytes([after[128 + 56 * i + 4], after[128 + 56 * i + 5]]);
+            assert_eq!(flags & 1, 1, "entry {i} flagged MEASURED");
+        }
+    }
+}
+
+fn mb2_err(n: usize, edit: impl FnOnce(&mut Vec<u8>)) -> LaunchError {
+    let (mut ram, _) = setup_mb2(n, edit);
+    let mut t = tpm(&[0x000B]);
+    let e = run(&mut ram, &mut t, PhysAddr(SLB)).unwrap_err();
+    let fake = t.into_inner().0.into_inner();
+    assert!(fake.commands.iter().all(|c| c.0 != 0x182), "nothing extended after {e:?}");
+    e
+}
+
+#[test]
+fn multiboot2_policy_is_enforced() {
+    let e0 = 128; // first policy entry (MBI)
+    let e2 = 128 + 112; // first module entry
+    assert_eq!(mb2_err(1, |t| t[e2] = 10), LaunchError::PolicyPcr { pcr: 10 });
+    assert_eq!(mb2_err(1, |t| t[e2 + 8] ^= 1), LaunchError::PolicyMismatch { entity: MOD0 });
+    assert_eq!(mb2_err(1, |t| t[e2 + 2] = 6), LaunchError::PolicyEntity { entity_type: 6 });
+    assert_eq!(mb2_err(1, |t| t[e0 + 16] ^= 8), LaunchError::PolicyMismatch { entity: MBI ^ 8 });
+    // A module the policy does not name: drop the module entry (UNUSED).
+    assert_eq!(
+        mb2_err(1, |t| t[e2 + 2..e2 + 4].copy_from_slice(&0xFFFFu16.to_le_bytes())),
+        LaunchError::ModuleNotInPolicy { start: MOD0 }
+    );
+    // No SLRT entry: the policy itself would go unmeasured.
+    assert_eq!(
+        mb2_err(0, |t| t[e0 + 56 + 2..e0 + 56 + 4].copy_from_slice(&0xFFFFu16.to_le_bytes())),
+        LaunchError::PolicyEntity { entity_type: 1 }
+    );
 }

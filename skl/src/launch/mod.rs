@@ -5,10 +5,13 @@
 //! What is measured follows the TrenchBoot SKL that speaks SLRT-B
 //! (secure-kernel-loader `main.c`, `skl_main`): PCR 17 ← the DLME entry
 //! offset as 4 little-endian bytes ("DLME entry offset"), then PCR 17 ← the
-//! DLME bytes ("DLME"). Everything else (MBI, modules) is the DLME's to
-//! measure under the DRTM policy, as TrenchBoot Xen does. Each measurement
-//! is also logged (TCG crypto-agile log at LOG_INFO), preceded by a
-//! "SKINIT" event carrying the digests of the SLB image SKINIT measured.
+//! DLME bytes ("DLME"). Each measurement is also logged (at LOG_INFO),
+//! preceded by a "SKINIT" event carrying the digests of the SLB image.
+//!
+//! Two hand-off modes, chosen by the DLME itself (see [`Mode`]): a
+//! TrenchBoot-aware kernel measures the rest (MBI, modules) under the DRTM
+//! policy, as TrenchBoot Xen does; for a plain Multiboot2 kernel SKL applies
+//! the policy itself ([`policy`]). Either way each object is measured once.
 
 use skl_bootinfo::addr::{PhysAddr, PhysRange, FOUR_GIB};
 use skl_bootinfo::sl_header::{SlHeader, BOOTLOADER_DATA_SIZE, SLB_SIZE};
@@ -21,17 +24,47 @@ use crate::memory::PhysMemory;
 use crate::tpm::tpm2::Tpm2;
 use crate::tpm::{tpm12, Pcr, TpmError, TpmFamily, TpmTransport};
 use skl_bootinfo::event_log::{AlgSize, LogError, Tcg2Log, Tpm12Log, EV_SLAUNCH};
+use skl_bootinfo::multiboot2::Mbi;
 use skl_bootinfo::slrt::log_format;
 
-/// Where and how to enter the DLME.
+pub mod policy;
+
+/// How the kernel is entered, decided by what the (measured) DLME contains.
+///
+/// A DLME that carries a TXT MLE header in its first 4 KiB (what GRUB uses
+/// to find the Secure Launch entry of Xen or Linux) is Secure-Launch aware:
+/// it is entered in DLME mode and measures the DRTM policy itself. Any other
+/// DLME is a plain Multiboot2 kernel: SKL measures everything the policy
+/// names and enters it in the Multiboot2 machine state. The choice is a
+/// function of bytes already in PCR 17, so it cannot be flipped unseen, and
+/// no object is measured by both SKL and the kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Dlme,
+    Multiboot2,
+}
+
+/// TXT MLE header UUID as stored (Intel TXT MLE Developer's Guide, MLE header).
+pub const MLE_UUID: [u8; 16] =
+    [0x5a, 0xac, 0x82, 0x90, 0x6f, 0x47, 0xa7, 0x74, 0x0f, 0x5c, 0x55, 0xa2, 0xcb, 0x51, 0xb6, 0x42];
+
+/// GRUB scans the first 4 KiB of the image in 16-byte steps.
+pub fn has_mle_header(dlme: &[u8]) -> bool {
+    dlme.chunks_exact(16).take(4096 / 16).any(|c| c == MLE_UUID)
+}
+
+/// Where and how to enter the kernel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Handoff {
-    /// Absolute entry address (EBX = EIP).
+    pub mode: Mode,
+    /// Absolute entry address (EIP; EDI).
     pub entry: u32,
     /// SLB base (EBP, EDX).
     pub slb_base: u32,
-    /// Boot parameters from DL_INFO `bl_context.context` (ESI).
-    pub context: u32,
+    /// DLME mode: the entry (Xen: "%ebx = %eip"); Multiboot2 mode: the MBI.
+    pub ebx: u32,
+    /// Boot parameters from DL_INFO `bl_context.context`.
+    pub esi: u32,
 }
 
 /// The validated facts a launch acts on.
@@ -41,6 +74,8 @@ pub struct LaunchPlan {
     pub entry_offset: u32,
     pub context: u32,
     pub log: Option<(PhysRange, u16)>,
+    /// The MBI, when the policy says the context is one (validated).
+    pub mbi: Option<PhysRange>,
 }
 
 /// Our own header, read from the measured image (trusted: SKINIT hashed it).
@@ -97,7 +132,52 @@ pub fn validate(slrt: &Slrt, slb: PhysAddr, measured_size: u16) -> Result<Launch
             Some((r, li.format.get()))
         }
     };
-    Ok(LaunchPlan { dlme, entry_offset: entry as u32, context: context as u32, log })
+    Ok(LaunchPlan { dlme, entry_offset: entry as u32, context: context as u32, log, mbi: None })
+}
+
+/// If the policy names the context as a Multiboot2 MBI, bound it, parse it
+/// and check that it, the DLME, the log and every module lie in available
+/// RAM of its memory map and clear of the SLB.
+fn validate_mbi<M: PhysMemory>(mem: &M, slrt: &Slrt, slb: PhysAddr, plan: &mut LaunchPlan) -> Result<(), LaunchError> {
+    use skl_bootinfo::slrt::entity;
+    let named = slrt.policy_entries().any(|e| e.entity_type.get() == entity::MULTIBOOT2_INFO);
+    if !named {
+        return Ok(());
+    }
+    let ctx = plan.context as u64;
+    let head =
+        PhysRange::new(PhysAddr(ctx), 8).and_then(|r| mem.read(r)).ok_or(LaunchError::BadContext { context: ctx })?;
+    let total = Mbi::total_size(head).unwrap_or(0);
+    let r = PhysRange::new(PhysAddr(ctx), total as u64).ok_or(LaunchError::BadContext { context: ctx })?;
+    let slb_r = slb_range(slb);
+    if !r.below_4g() || r.overlaps(&slb_r) || r.overlaps(&plan.dlme) || plan.log.is_some_and(|(l, _)| l.overlaps(&r)) {
+        return Err(LaunchError::BadContext { context: ctx });
+    }
+    let bytes = mem.read(r).ok_or(LaunchError::BadContext { context: ctx })?;
+    let mbi = Mbi::parse(bytes).map_err(LaunchError::Mbi)?;
+    let in_ram = |x: &PhysRange| mbi.in_available_ram(x.start().as_u64(), x.len());
+    if mbi.mmap().is_some() {
+        if !in_ram(&plan.dlme) {
+            return Err(LaunchError::NotInRam { addr: plan.dlme.start().as_u64() });
+        }
+        if !in_ram(&r) {
+            return Err(LaunchError::NotInRam { addr: ctx });
+        }
+        if let Some((l, _)) = plan.log {
+            if !in_ram(&l) {
+                return Err(LaunchError::NotInRam { addr: l.start().as_u64() });
+            }
+        }
+    }
+    for m in mbi.modules() {
+        let mr = PhysRange::new(PhysAddr(m.start as u64), (m.end - m.start) as u64)
+            .ok_or(LaunchError::BadModule { start: m.start as u64 })?;
+        if mr.overlaps(&slb_r) || (mbi.mmap().is_some() && !in_ram(&mr)) {
+            return Err(LaunchError::BadModule { start: m.start as u64 });
+        }
+    }
+    plan.mbi = Some(r);
+    Ok(())
 }
 
 /// Run the launch: parse and validate, measure into every active bank of
@@ -107,26 +187,46 @@ pub fn run<M: PhysMemory, T: TpmTransport>(mem: &mut M, tpm: &mut T, slb: PhysAd
     let bl = bootloader_data(slb, &hdr).ok_or(LaunchError::NoDlInfo)?;
     let table = mem.read(bl).ok_or(LaunchError::BadContext { context: bl.start().as_u64() })?;
     let slrt = Slrt::parse(table, Architecture::AmdSkinit)?;
-    let plan = validate(&slrt, slb, hdr.measured_size.get())?;
-    dlog!("DLME {:?} entry +{:#x}, context {:#x}", plan.dlme, plan.entry_offset, plan.context);
+    let mut plan = validate(&slrt, slb, hdr.measured_size.get())?;
+    validate_mbi(mem, &slrt, slb, &mut plan)?;
+    let mode = if mem.read(plan.dlme).is_some_and(has_mle_header) { Mode::Dlme } else { Mode::Multiboot2 };
+    dlog!(
+        "SKL: DLME ",
+        plan.dlme.start().as_u64(),
+        "+",
+        plan.dlme.len(),
+        " entry +",
+        plan.entry_offset,
+        " context ",
+        plan.context,
+        if mode == Mode::Dlme { " DLME mode" } else { " Multiboot2 mode" }
+    );
+    let work = if mode == Mode::Multiboot2 {
+        let mbi = plan.mbi.ok_or(LaunchError::NoMbi)?;
+        Some(policy::plan(mem, &slrt, bl.start(), slb, mbi)?)
+    } else {
+        None
+    };
 
-    let result = measure(mem, tpm, &plan, slb, hdr.measured_size.get());
+    let result = measure(mem, tpm, &plan, slb, hdr.measured_size.get())
+        .and_then(|banks| work.map_or(Ok(()), |w| policy::measure(mem, tpm, &w, banks, &plan, bl)));
     tpm.relinquish_locality();
     result?;
-    Ok(Handoff {
-        entry: (plan.dlme.start().as_u64() + plan.entry_offset as u64) as u32,
-        slb_base: slb.as_u64() as u32,
-        context: plan.context,
+    let entry = (plan.dlme.start().as_u64() + plan.entry_offset as u64) as u32;
+    let slb_base = slb.as_u64() as u32;
+    Ok(match mode {
+        Mode::Dlme => Handoff { mode, entry, slb_base, ebx: entry, esi: plan.context },
+        Mode::Multiboot2 => Handoff { mode, entry, slb_base, ebx: plan.context, esi: plan.context },
     })
 }
 
 /// One DRTM measurement: what goes into the PCR and the event log.
-struct Measurement {
-    pcr: Pcr,
-    digests: DigestList,
-    event: &'static [u8],
+pub(crate) struct Measurement<'e> {
+    pub pcr: Pcr,
+    pub digests: DigestList,
+    pub event: &'e [u8],
     /// Already extended by the CPU (SKINIT): logged only.
-    logged_only: bool,
+    pub logged_only: bool,
 }
 
 fn measure<M: PhysMemory, T: TpmTransport>(
@@ -135,13 +235,13 @@ fn measure<M: PhysMemory, T: TpmTransport>(
     plan: &LaunchPlan,
     slb: PhysAddr,
     measured_size: u16,
-) -> Result<(), LaunchError> {
+) -> Result<BankSet, LaunchError> {
     let family = tpm.family();
     let banks = match family {
         TpmFamily::Tpm20 => Tpm2::new(tpm).pcr_banks(Pcr::DRTM_CODE)?,
         TpmFamily::Tpm12 => [HashAlg::Sha1].into_iter().collect(),
     };
-    dlog!("{:?}, PCR 17 banks: {:?}", family, banks);
+    dlog!("SKL: TPM ", if family == TpmFamily::Tpm20 { "2.0" } else { "1.2" }, ", PCR 17 banks: ", banks.len());
 
     // Hash everything first (reads), log it (one write), then extend: a log
     // that cannot take the events stops the launch before any extend.
@@ -162,18 +262,18 @@ fn measure<M: PhysMemory, T: TpmTransport>(
     for m in steps.iter().filter(|m| !m.logged_only) {
         extend(tpm, m.pcr, &m.digests)?;
     }
-    Ok(())
+    Ok(banks)
 }
 
 /// Extend every bank of `digests` into `pcr`: one command either way.
-fn extend<T: TpmTransport>(tpm: &mut T, pcr: Pcr, digests: &DigestList) -> Result<(), TpmError> {
+pub(crate) fn extend<T: TpmTransport>(tpm: &mut T, pcr: Pcr, digests: &DigestList) -> Result<(), TpmError> {
     match tpm.family() {
         TpmFamily::Tpm20 => Tpm2::new(tpm).pcr_extend(pcr, digests),
         TpmFamily::Tpm12 => tpm12::extend(tpm, pcr, &sha1_of(digests)).map(|_| ()),
     }
 }
 
-fn log_events<M: PhysMemory>(
+pub(crate) fn log_events<M: PhysMemory>(
     mem: &mut M,
     range: PhysRange,
     format: u16,

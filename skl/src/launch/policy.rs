@@ -1,0 +1,174 @@
+//! Multiboot2 mode: SKL applies the SLRT's DRTM policy itself, for a kernel
+//! that has no Secure Launch support of its own.
+//!
+//! Policy semantics follow TrenchBoot Xen `aem-staging-14-10-24-rebase`
+//! (`xen/arch/x86/tpm.c`, `tpm_process_drtm_policy`): every Multiboot2
+//! module must appear exactly once with matching start and size; entries are
+//! measured in table order into their PCR with event type 0x502 and the
+//! entry's `evt_info` as event data. Stricter than Xen, because nothing runs
+//! after SKL to catch a mistake: only PCR 17/18 (the DRTM PCRs a locality-2
+//! loader owns), only entity types that exist in a Multiboot2 launch, and
+//! the SLRT entry must be present so the policy itself is measured.
+
+use skl_bootinfo::addr::{PhysAddr, PhysRange};
+use skl_bootinfo::multiboot2::Mbi;
+use skl_bootinfo::slrt::{entity, policy_flags, Architecture, PolicyEntry, Slrt};
+
+use super::{extend, log_events, LaunchPlan, Measurement};
+use crate::error::LaunchError;
+use crate::hash::{digest_all, BankSet};
+use crate::memory::PhysMemory;
+use crate::tpm::{Pcr, TpmTransport};
+
+/// Proof that the policy was checked against the MBI.
+#[derive(Clone, Copy, Debug)]
+pub struct PolicyWork {
+    entries: usize,
+}
+
+/// The memory an entry names, or why it is refused.
+fn target(
+    e: &PolicyEntry,
+    mbi: &Mbi,
+    mbi_r: PhysRange,
+    slrt_addr: PhysAddr,
+    slrt_size: u32,
+) -> Result<Option<PhysRange>, LaunchError> {
+    let implicit = e.flags.get() & policy_flags::IMPLICIT_SIZE != 0;
+    let (ent, size) = (e.entity.get(), e.size.get());
+    let mismatch = LaunchError::PolicyMismatch { entity: ent };
+    match e.entity_type.get() {
+        entity::UNUSED => Ok(None),
+        entity::MULTIBOOT2_INFO => {
+            if ent != mbi_r.start().as_u64() || !(implicit || size == mbi_r.len()) {
+                return Err(mismatch);
+            }
+            Ok(Some(mbi_r))
+        }
+        entity::SLRT => {
+            if ent != slrt_addr.as_u64() || !(implicit || size == slrt_size as u64) {
+                return Err(mismatch);
+            }
+            Ok(PhysRange::new(slrt_addr, slrt_size as u64))
+        }
+        entity::MULTIBOOT2_MODULE => {
+            let matches = mbi.modules().any(|m| m.start as u64 == ent && (m.end - m.start) as u64 == size);
+            if !matches || implicit {
+                return Err(mismatch);
+            }
+            Ok(PhysRange::new(PhysAddr(ent), size))
+        }
+        t => Err(LaunchError::PolicyEntity { entity_type: t }),
+    }
+}
+
+fn read_mbi<M: PhysMemory>(mem: &M, mbi_r: PhysRange) -> Result<Mbi<'_>, LaunchError> {
+    let b = mem.read(mbi_r).ok_or(LaunchError::NoMbi)?;
+    Mbi::parse(b).map_err(LaunchError::Mbi)
+}
+
+/// Check the policy before anything is measured.
+pub fn plan<M: PhysMemory>(
+    mem: &M,
+    slrt: &Slrt,
+    slrt_addr: PhysAddr,
+    _slb: PhysAddr,
+    mbi_r: PhysRange,
+) -> Result<PolicyWork, LaunchError> {
+    let mbi = read_mbi(mem, mbi_r)?;
+    let mut saw_mbi = false;
+    let mut saw_slrt = false;
+    let mut entries = 0;
+    for e in slrt.policy_entries() {
+        entries += 1;
+        let t = target(&e, &mbi, mbi_r, slrt_addr, slrt.size())?;
+        if t.is_none() {
+            continue;
+        }
+        let pcr = e.pcr.get();
+        if pcr != 17 && pcr != 18 {
+            return Err(LaunchError::PolicyPcr { pcr });
+        }
+        match e.entity_type.get() {
+            entity::MULTIBOOT2_INFO if saw_mbi => return Err(LaunchError::PolicyMismatch { entity: e.entity.get() }),
+            entity::MULTIBOOT2_INFO => saw_mbi = true,
+            entity::SLRT if saw_slrt => return Err(LaunchError::PolicyMismatch { entity: e.entity.get() }),
+            entity::SLRT => saw_slrt = true,
+            _ => {}
+        }
+    }
+    if !saw_mbi {
+        return Err(LaunchError::NoMbi);
+    }
+    if !saw_slrt {
+        return Err(LaunchError::PolicyEntity { entity_type: entity::SLRT });
+    }
+    // Every module exactly once.
+    for m in mbi.modules() {
+        let n = slrt
+            .policy_entries()
+            .filter(|e| {
+                e.entity_type.get() == entity::MULTIBOOT2_MODULE
+                    && e.entity.get() == m.start as u64
+                    && e.size.get() == (m.end - m.start) as u64
+            })
+            .count();
+        if n != 1 {
+            return Err(LaunchError::ModuleNotInPolicy { start: m.start as u64 });
+        }
+    }
+    Ok(PolicyWork { entries })
+}
+
+/// Measure and log every policy entry in table order, then mark it MEASURED
+/// in the SLRT so nothing after SKL measures it again.
+pub fn measure<M: PhysMemory, T: TpmTransport>(
+    mem: &mut M,
+    tpm: &mut T,
+    work: &PolicyWork,
+    banks: BankSet,
+    plan: &LaunchPlan,
+    slrt_area: PhysRange,
+) -> Result<(), LaunchError> {
+    let mbi_r = plan.mbi.ok_or(LaunchError::NoMbi)?;
+    for i in 0..work.entries {
+        // The SLRT sits in the DMA-protected SLB and only this CPU runs, so
+        // re-reading it yields what plan() checked.
+        let table = mem.read(slrt_area).ok_or(LaunchError::NoMbi)?;
+        let slrt = Slrt::parse(table, Architecture::AmdSkinit)?;
+        let Some(e) = slrt.policy_entries().nth(i) else { break };
+        let mbi = read_mbi(mem, mbi_r)?;
+        let Some(r) = target(&e, &mbi, mbi_r, slrt_area.start(), slrt.size())? else { continue };
+        let data = mem.read(r).ok_or(LaunchError::BadModule { start: r.start().as_u64() })?;
+        let digests = digest_all(banks, data);
+        let mut text = [0u8; 32];
+        let n = e.evt_info().len();
+        text[..n].copy_from_slice(e.evt_info());
+        let pcr = Pcr(e.pcr.get() as u8);
+        let m = Measurement { pcr, digests, event: &text[..n], logged_only: false };
+        if let Some((log, format)) = plan.log {
+            log_events(mem, log, format, tpm.family(), banks, core::slice::from_ref(&m))?;
+        }
+        extend(tpm, pcr, &m.digests)?;
+    }
+    // Flag only now: the SLRT entry measures the table as the bootloader
+    // wrote it, which is what a verifier can reproduce.
+    let area = mem.write(slrt_area).ok_or(LaunchError::NoMbi)?;
+    let offsets = {
+        let slrt = Slrt::parse(area, Architecture::AmdSkinit)?;
+        let mut v = [0usize; 80];
+        let mut n = 0;
+        for (i, e) in slrt.policy_entries().enumerate().take(v.len()) {
+            if e.entity_type.get() != entity::UNUSED {
+                v[n] = slrt.policy_entry_offset(i).unwrap_or(0) + 4;
+                n += 1;
+            }
+        }
+        (v, n)
+    };
+    for &o in &offsets.0[..offsets.1] {
+        let flags = u16::from_le_bytes([area[o], area[o + 1]]) | policy_flags::MEASURED;
+        area[o..o + 2].copy_from_slice(&flags.to_le_bytes());
+    }
+    Ok(())
+}
