@@ -165,6 +165,8 @@ enum State {
 /// public block function and its unrolled one costs 3 KiB).
 struct Engine {
     alg: HashAlg,
+    /// SHA-256 through SHA-NI.
+    ni: bool,
     state: State,
     buf: [u8; 128],
     fill: usize,
@@ -172,7 +174,7 @@ struct Engine {
 }
 
 impl Engine {
-    fn new(alg: HashAlg) -> Self {
+    fn new(alg: HashAlg, ni: bool) -> Self {
         let state = match alg {
             HashAlg::Sha1 => {
                 let mut s = [0; 8];
@@ -183,7 +185,7 @@ impl Engine {
             HashAlg::Sha384 => State::W64(IV_SHA384),
             HashAlg::Sha512 => State::W64(IV_SHA512),
         };
-        Engine { alg, state, buf: [0; 128], fill: 0, total: 0 }
+        Engine { alg, ni: ni && alg == HashAlg::Sha256, state, buf: [0; 128], fill: 0, total: 0 }
     }
 
     fn block_len(&self) -> usize {
@@ -196,6 +198,7 @@ impl Engine {
     fn compress(&mut self, block: &[u8]) {
         match &mut self.state {
             State::W32(s) if self.alg == HashAlg::Sha1 => sha1_compress(s, block),
+            State::W32(s) if self.ni => sha_ni::compress256(s, block),
             State::W32(s) => {
                 let mut b = [0u8; 64];
                 b.copy_from_slice(block);
@@ -289,14 +292,33 @@ fn sha1_compress(h: &mut [u32; 8], block: &[u8]) {
     }
 }
 
+#[allow(unsafe_code)]
+mod sha_ni;
+
 /// Chunk size of the one pass: small enough to stay in L1 for all banks.
 const CHUNK: usize = 4096;
 
-/// Hash `data` in every bank of `banks`, reading it once.
+/// Which block-function implementation to use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// Portable code only.
+    Soft,
+    /// SHA-NI for SHA-256 where the CPU has it (checked at run time).
+    Auto,
+}
+
+/// Hash `data` in every bank of `banks`, reading it once; SHA-NI where the
+/// CPU has it. Digests are identical either way (tested).
 pub fn digest_all(banks: BankSet, data: &[u8]) -> DigestList {
+    digest_all_with(Backend::Auto, banks, data)
+}
+
+/// [`digest_all`] with an explicit backend (tests and benchmarks).
+pub fn digest_all_with(backend: Backend, banks: BankSet, data: &[u8]) -> DigestList {
+    let ni = backend == Backend::Auto && sha_ni::available();
     let mut hashers: [Option<Engine>; MAX_BANKS] = [None, None, None, None];
     for (slot, alg) in hashers.iter_mut().zip(banks.iter()) {
-        *slot = Some(Engine::new(alg));
+        *slot = Some(Engine::new(alg, ni));
     }
     for chunk in data.chunks(CHUNK) {
         hashers.iter_mut().flatten().for_each(|h| h.update(chunk));
@@ -352,6 +374,22 @@ mod tests {
             assert_eq!(d.get(HashAlg::Sha256).unwrap().as_bytes(), sha2::Sha256::digest(&data).as_slice(), "len {n}");
             assert_eq!(d.get(HashAlg::Sha384).unwrap().as_bytes(), sha2::Sha384::digest(&data).as_slice(), "len {n}");
             assert_eq!(d.get(HashAlg::Sha512).unwrap().as_bytes(), sha2::Sha512::digest(&data).as_slice(), "len {n}");
+        }
+    }
+
+    #[test]
+    fn sha_ni_and_software_agree() {
+        if !sha_ni::available() {
+            eprintln!("SHA-NI not available on this CPU: only the software path was checked");
+        }
+        let one: BankSet = [HashAlg::Sha256].into_iter().collect();
+        for n in (0..300).chain([4095, 4096, 4097, 100_000]) {
+            let data: Vec<u8> = (0..n).map(|i| (i * 7 + n) as u8).collect();
+            assert_eq!(
+                digest_all_with(Backend::Auto, one, &data),
+                digest_all_with(Backend::Soft, one, &data),
+                "len {n}"
+            );
         }
     }
 
