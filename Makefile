@@ -67,6 +67,9 @@ lint: $(SETUP_STAMP)
 fmt:
 	$(CARGO) fmt --all
 
+bench: all payload-debug
+	python3 bench/run.py
+
 run: all payload-debug
 	$(CARGO) run -q -p qemu-tests --bin skl-demo
 

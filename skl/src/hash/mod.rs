@@ -165,7 +165,7 @@ enum State {
 /// public block function and its unrolled one costs 3 KiB).
 struct Engine {
     alg: HashAlg,
-    /// SHA-256 through SHA-NI.
+    /// SHA-1/SHA-256 through SHA-NI.
     ni: bool,
     state: State,
     buf: [u8; 128],
@@ -185,7 +185,14 @@ impl Engine {
             HashAlg::Sha384 => State::W64(IV_SHA384),
             HashAlg::Sha512 => State::W64(IV_SHA512),
         };
-        Engine { alg, ni: ni && alg == HashAlg::Sha256, state, buf: [0; 128], fill: 0, total: 0 }
+        Engine {
+            alg,
+            ni: ni && matches!(alg, HashAlg::Sha1 | HashAlg::Sha256),
+            state,
+            buf: [0; 128],
+            fill: 0,
+            total: 0,
+        }
     }
 
     fn block_len(&self) -> usize {
@@ -197,6 +204,7 @@ impl Engine {
 
     fn compress(&mut self, block: &[u8]) {
         match &mut self.state {
+            State::W32(s) if self.alg == HashAlg::Sha1 && self.ni => sha_ni::compress1(s, block),
             State::W32(s) if self.alg == HashAlg::Sha1 => sha1_compress(s, block),
             State::W32(s) if self.ni => sha_ni::compress256(s, block),
             State::W32(s) => {
@@ -303,7 +311,7 @@ const CHUNK: usize = 4096;
 pub enum Backend {
     /// Portable code only.
     Soft,
-    /// SHA-NI for SHA-256 where the CPU has it (checked at run time).
+    /// SHA-NI for SHA-1 and SHA-256 where the CPU has it (run-time check).
     Auto,
 }
 
@@ -382,7 +390,7 @@ mod tests {
         if !sha_ni::available() {
             eprintln!("SHA-NI not available on this CPU: only the software path was checked");
         }
-        let one: BankSet = [HashAlg::Sha256].into_iter().collect();
+        let one: BankSet = [HashAlg::Sha1, HashAlg::Sha256].into_iter().collect();
         for n in (0..300).chain([4095, 4096, 4097, 100_000]) {
             let data: Vec<u8> = (0..n).map(|i| (i * 7 + n) as u8).collect();
             assert_eq!(

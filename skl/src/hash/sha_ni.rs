@@ -1,10 +1,12 @@
-//! CPU access: the SHA-NI SHA-256 block function (`sha256_ni.S`) and the
+//! CPU access: the SHA-NI block functions (`sha256_ni.S`, `sha1_ni.S`) and the
 //! CPUID check that guards it. The only `unsafe` of the hashing code.
 
 core::arch::global_asm!(include_str!("sha256_ni.S"), options(att_syntax));
+core::arch::global_asm!(include_str!("sha1_ni.S"), options(att_syntax));
 
 extern "C" {
     fn skl_sha256_ni(state: *mut u32, blocks: *const u8, n: usize);
+    fn skl_sha1_ni(state: *mut u32, blocks: *const u8, n: usize);
 }
 
 /// SHA, SSSE3 and SSE4.1 present (CPUID.(7,0):EBX[29], CPUID.1:ECX[9,19]).
@@ -24,4 +26,12 @@ pub fn compress256(state: &mut [u32; 8], blocks: &[u8]) {
     // clobbers only xmm0-xmm10, which the Rust code never keeps live (the
     // payload is soft-float; on the host the C ABI makes them caller-saved).
     unsafe { skl_sha256_ni(state.as_mut_ptr(), blocks.as_ptr(), blocks.len() / 64) }
+}
+
+/// Compress whole 64-byte blocks into the first five words of `state`.
+/// Callers must have seen [`available`] return true.
+pub fn compress1(state: &mut [u32; 8], blocks: &[u8]) {
+    debug_assert!(blocks.len().is_multiple_of(64));
+    // SAFETY: as for `compress256`; reads/writes only state[0..5].
+    unsafe { skl_sha1_ni(state.as_mut_ptr(), blocks.as_ptr(), blocks.len() / 64) }
 }

@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""`make bench`: one table, each figure next to its reference measured in the
+same run, also written as JSON to build/bench/<UTC timestamp>.json.
+
+Rows:
+  size     measured bytes of skl.bin (and skl-debug.bin), footprint, headroom
+           to 64 KiB; reference: the C SKL `slrt` branch's 11,278 bytes
+  hash     the payload's one-pass multi-bank hashing (skl/benches/hash.rs, built
+           with the payload's sha2 cfgs), 16 MiB; reference: `openssl speed -evp`
+           on this machine, combined for several banks as 1 / sum(1 / rate)
+  qemu     TPM commands per launch and instructions entry -> hand-off, when the
+           QEMU bench (qemu-tests `bench` binary) is available
+"""
+import datetime
+import json
+import os
+import re
+import struct
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.environ.get("SKL_BUILD_DIR", os.path.join(ROOT, "build"))
+C_SKL_MEASURED = 11278  # TrenchBoot secure-kernel-loader `slrt` branch, users.md §0
+
+
+def sh(cmd, env=None, cwd=ROOT):
+    return subprocess.run(cmd, cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout
+
+
+def size_rows():
+    rows = []
+    for name in ("skl.bin", "skl-debug.bin"):
+        path = os.path.join(BUILD, name)
+        if not os.path.exists(path):
+            continue
+        data = open(path, "rb").read()
+        measured = struct.unpack_from("<H", data, 2)[0]
+        rows.append({"row": f"measured bytes, {name}", "value": measured, "unit": "B",
+                     "reference": C_SKL_MEASURED, "ref_name": "C SKL slrt",
+                     "ratio": round(measured / C_SKL_MEASURED, 2)})
+    out = sh(["python3", "skl/check-image.py", "target/x86_64-unknown-none/release/skl",
+              os.path.join(BUILD, "skl.bin")])
+    m = re.search(r"footprint (\d+) of 65536 B.*free (\d+) B", out)
+    if m:
+        rows.append({"row": "SLB footprint, skl.bin", "value": int(m.group(1)), "unit": "B",
+                     "reference": 65536, "ref_name": "SLB size", "ratio": round(int(m.group(1)) / 65536, 2)})
+        rows.append({"row": "headroom to 64 KiB", "value": int(m.group(2)), "unit": "B",
+                     "reference": None, "ref_name": "", "ratio": None})
+    return rows
+
+
+def openssl_rate(alg):
+    out = sh(["openssl", "speed", "-evp", alg, "-bytes", "16384", "-seconds", "1"], env=dict(os.environ))
+    last = [l for l in out.splitlines() if l.startswith(alg)][-1]
+    return float(last.split()[-1].rstrip("k")) * 1000 / 1e6  # MB/s
+
+
+def hash_rows():
+    env = dict(os.environ)
+    env["RUSTFLAGS"] = '--cfg sha2_backend="soft" --cfg sha2_backend_soft="compact"'
+    out = sh(["cargo", "bench", "-q", "-p", "skl", "--bench", "hash", "--target-dir", "target/bench-soft"], env=env)
+    ceil = {a: openssl_rate(a) for a in ("sha1", "sha256", "sha384")}
+    rows = []
+    for line in out.splitlines():
+        m = re.match(r"hash (\S+) (\S+) (\d+)", line)
+        if not m:
+            continue
+        backend, banks, rate = m.group(1), m.group(2).split("+"), float(m.group(3))
+        ref = 1 / sum(1 / ceil[b] for b in banks)
+        rows.append({"row": f"hash 16 MiB, {backend}, {'+'.join(banks)}", "value": rate, "unit": "MB/s",
+                     "reference": round(ref), "ref_name": "openssl speed -evp (same banks, one each)",
+                     "ratio": round(rate / ref, 2)})
+    return rows
+
+
+def qemu_rows():
+    try:
+        out = sh(["cargo", "run", "-q", "--release", "-p", "qemu-tests", "--bin", "skl-bench"])
+    except (subprocess.CalledProcessError, FileNotFoundError) as e:
+        print(f"bench: QEMU rows skipped ({e})", file=sys.stderr)
+        return []
+    return json.loads(out)
+
+
+def main():
+    rows = size_rows() + hash_rows() + qemu_rows()
+    w = max(len(r["row"]) for r in rows)
+    print(f"{'figure':<{w}}  {'value':>10} {'unit':<5} {'reference':>10}  ratio  reference is")
+    for r in rows:
+        ref = "" if r["reference"] is None else r["reference"]
+        ratio = "" if r["ratio"] is None else r["ratio"]
+        print(f"{r['row']:<{w}}  {r['value']:>10} {r['unit']:<5} {ref:>10}  {ratio!s:>5}  {r['ref_name']}")
+    os.makedirs(os.path.join(BUILD, "bench"), exist_ok=True)
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    path = os.path.join(BUILD, "bench", f"{stamp}.json")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    json.dump({"commit": commit, "utc": stamp, "rows": rows}, open(path, "w"), indent=1)
+    print(f"\nwritten {os.path.relpath(path, ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
