@@ -261,12 +261,12 @@ pub enum SlrtError {
 /// A validated table. Borrowed from the bytes it was parsed from.
 #[derive(Clone, Copy, Debug)]
 pub struct Slrt<'a> {
-    header: SlrtHeader,
-    dl_info: Option<DlInfo>,
-    log_info: Option<LogInfo>,
-    amd_info: Option<AmdInfo>,
-    intel_info: Option<&'a [u8]>,
-    policy: Option<(DrtmPolicyHeader, &'a [u8])>,
+    header: &'a SlrtHeader,
+    dl_info: Option<&'a DlInfo>,
+    log_info: Option<&'a LogInfo>,
+    amd_info: Option<&'a AmdInfo>,
+    intel_info: Option<&'a IntelInfo>,
+    policy: Option<(&'a DrtmPolicyHeader, &'a [u8])>,
     policy_offset: usize,
 }
 
@@ -286,7 +286,7 @@ impl<'a> Slrt<'a> {
         if buf.len() >= 2 && buf[0] == 0x0F && buf[1] == 4 {
             return Err(SlrtError::LegacyTagProtocol);
         }
-        let (header, _) = SlrtHeader::read_from_prefix(buf).map_err(|_| SlrtError::Truncated(buf.len()))?;
+        let (header, _) = SlrtHeader::ref_from_prefix(buf).map_err(|_| SlrtError::Truncated(buf.len()))?;
         if header.magic.get() != SLRT_MAGIC {
             return Err(SlrtError::BadMagic(header.magic.get()));
         }
@@ -357,16 +357,12 @@ impl<'a> Slrt<'a> {
                 tag::DL_INFO => slrt.dl_info = Some(singleton(slrt.dl_info.is_some(), etag, body)?),
                 tag::LOG_INFO => slrt.log_info = Some(singleton(slrt.log_info.is_some(), etag, body)?),
                 tag::AMD_INFO => slrt.amd_info = Some(singleton(slrt.amd_info.is_some(), etag, body)?),
-                tag::INTEL_INFO => {
-                    let info: IntelInfo = singleton(slrt.intel_info.is_some(), etag, body)?;
-                    let _ = info;
-                    slrt.intel_info = Some(body);
-                }
+                tag::INTEL_INFO => slrt.intel_info = Some(singleton(slrt.intel_info.is_some(), etag, body)?),
                 tag::DRTM_POLICY => {
                     if slrt.policy.is_some() {
                         return Err(SlrtError::DuplicateEntry(etag));
                     }
-                    let (ph, rest) = DrtmPolicyHeader::read_from_prefix(body)
+                    let (ph, rest) = DrtmPolicyHeader::ref_from_prefix(body)
                         .map_err(|_| SlrtError::EntryWrongSize { tag: etag, size: esize })?;
                     if ph.revision.get() != DRTM_POLICY_REVISION {
                         return Err(SlrtError::UnsupportedPolicyRevision(ph.revision.get()));
@@ -387,28 +383,28 @@ impl<'a> Slrt<'a> {
         }
     }
 
-    pub fn header(&self) -> &SlrtHeader {
-        &self.header
+    pub fn header(&self) -> &'a SlrtHeader {
+        self.header
     }
     /// Bytes of the table (header and END included).
     pub fn size(&self) -> u32 {
         self.header.size.get()
     }
-    pub fn dl_info(&self) -> Option<&DlInfo> {
-        self.dl_info.as_ref()
+    pub fn dl_info(&self) -> Option<&'a DlInfo> {
+        self.dl_info
     }
-    pub fn log_info(&self) -> Option<&LogInfo> {
-        self.log_info.as_ref()
+    pub fn log_info(&self) -> Option<&'a LogInfo> {
+        self.log_info
     }
-    pub fn amd_info(&self) -> Option<&AmdInfo> {
-        self.amd_info.as_ref()
+    pub fn amd_info(&self) -> Option<&'a AmdInfo> {
+        self.amd_info
     }
-    /// INTEL_INFO bytes (validated size), for the TXT front end.
-    pub fn intel_info(&self) -> Option<IntelInfo> {
-        self.intel_info.and_then(|b| IntelInfo::read_from_bytes(b).ok())
+    /// INTEL_INFO, for the TXT front end.
+    pub fn intel_info(&self) -> Option<&'a IntelInfo> {
+        self.intel_info
     }
-    pub fn policy_header(&self) -> Option<&DrtmPolicyHeader> {
-        self.policy.as_ref().map(|(h, _)| h)
+    pub fn policy_header(&self) -> Option<&'a DrtmPolicyHeader> {
+        self.policy.map(|(h, _)| h)
     }
     /// Offset in the table of policy entry `i`, for a loader that marks
     /// entries MEASURED in place.
@@ -418,17 +414,21 @@ impl<'a> Slrt<'a> {
     }
 
     /// The policy entries in table order (empty without DRTM_POLICY).
-    pub fn policy_entries(&self) -> impl Iterator<Item = PolicyEntry> + 'a {
+    pub fn policy_entries(&self) -> impl Iterator<Item = &'a PolicyEntry> + 'a {
         let bytes: &'a [u8] = self.policy.map(|(_, b)| b).unwrap_or(&[]);
-        bytes.chunks_exact(core::mem::size_of::<PolicyEntry>()).filter_map(|c| PolicyEntry::read_from_bytes(c).ok())
+        bytes.chunks_exact(core::mem::size_of::<PolicyEntry>()).filter_map(|c| PolicyEntry::ref_from_bytes(c).ok())
     }
 }
 
-fn singleton<T: FromBytes>(dup: bool, etag: u32, body: &[u8]) -> Result<T, SlrtError> {
+fn singleton<T: FromBytes + KnownLayout + Immutable + Unaligned>(
+    dup: bool,
+    etag: u32,
+    body: &[u8],
+) -> Result<&T, SlrtError> {
     if dup {
         return Err(SlrtError::DuplicateEntry(etag));
     }
-    T::read_from_bytes(body).map_err(|_| SlrtError::EntryWrongSize { tag: etag, size: body.len() as u32 })
+    T::ref_from_bytes(body).map_err(|_| SlrtError::EntryWrongSize { tag: etag, size: body.len() as u32 })
 }
 
 impl DlInfo {

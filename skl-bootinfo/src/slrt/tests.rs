@@ -87,10 +87,8 @@ fn grub_b_table_parses_with_every_field() {
     assert_eq!(dl.bl_context.context.get(), 0x80_0000);
     let log = t.log_info().unwrap();
     assert_eq!((log.format.get(), log.size.get(), log.addr.get()), (2, 0x8000, 0x90_0000));
-    let p: [PolicyEntry; 4] = {
-        let v: heapless_vec::V = t.policy_entries().collect();
-        v.0
-    };
+    let p: Vec<PolicyEntry> = t.policy_entries().copied().collect();
+    assert_eq!(p.len(), 4);
     assert_eq!(p[0].pcr.get(), 18);
     assert_eq!(p[0].entity_type.get(), entity::MULTIBOOT2_INFO);
     assert_eq!(p[0].entity.get(), 0x80_0000);
@@ -99,25 +97,6 @@ fn grub_b_table_parses_with_every_field() {
     assert_eq!(p[3].entity.get(), 0xA0_1000);
     assert_eq!(p[3].evt_info(), b"Measured MB2 module");
     assert!(t.amd_info().is_none());
-}
-
-/// Collect exactly four entries without `alloc`.
-mod heapless_vec {
-    use super::PolicyEntry;
-    use zerocopy::FromZeros;
-    pub struct V(pub [PolicyEntry; 4]);
-    impl FromIterator<PolicyEntry> for V {
-        fn from_iter<I: IntoIterator<Item = PolicyEntry>>(it: I) -> Self {
-            let mut a = [PolicyEntry::new_zeroed(); 4];
-            let mut n = 0;
-            for e in it {
-                a[n] = e;
-                n += 1;
-            }
-            assert_eq!(n, 4);
-            V(a)
-        }
-    }
 }
 
 #[test]
