@@ -81,7 +81,7 @@ pub fn plan<M: PhysMemory>(
     let mut entries = 0;
     for e in slrt.policy_entries() {
         entries += 1;
-        let t = target(&e, &mbi, mbi_r, slrt_addr, slrt.size())?;
+        let t = target(e, &mbi, mbi_r, slrt_addr, slrt.size())?;
         if t.is_none() {
             continue;
         }
@@ -138,7 +138,7 @@ pub fn measure<M: PhysMemory, T: TpmTransport>(
         let slrt = Slrt::parse(table, Architecture::AmdSkinit)?;
         let Some(e) = slrt.policy_entries().nth(i) else { break };
         let mbi = read_mbi(mem, mbi_r)?;
-        let Some(r) = target(&e, &mbi, mbi_r, slrt_area.start(), slrt.size())? else { continue };
+        let Some(r) = target(e, &mbi, mbi_r, slrt_area.start(), slrt.size())? else { continue };
         let data = mem.read(r).ok_or(LaunchError::BadModule { start: r.start().as_u64() })?;
         let digests = digest_all(banks, data);
         let mut text = [0u8; 32];
