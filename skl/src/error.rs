@@ -27,6 +27,9 @@ pub enum LaunchError {
     EntryOutsideDlme { entry: u64 },
     /// Boot parameters (MBI) address above 4 GiB or inside the SLB.
     BadContext { context: u64 },
+    /// Our own SLB (header or bootloader-data area) cannot be addressed:
+    /// the base SKINIT gave is not usable. Cannot happen on a real SKINIT.
+    SlbUnreadable { base: u64 },
     /// LOG_INFO range overflows, lies above 4 GiB or overlaps SLB/DLME.
     BadLogRange { addr: u64 },
     /// LOG_INFO format not what the TPM family needs.
@@ -68,6 +71,7 @@ impl LaunchError {
             LaunchError::DlmeOverlapsSlb { .. } => 0x2006,
             LaunchError::EntryOutsideDlme { .. } => 0x2007,
             LaunchError::BadContext { .. } => 0x2008,
+            LaunchError::SlbUnreadable { .. } => 0x2009,
             LaunchError::BadLogRange { .. } => 0x3001,
             LaunchError::LogFormat { .. } => 0x3002,
             LaunchError::LogFull { .. } => 0x3003,
@@ -96,6 +100,7 @@ impl LaunchError {
             LaunchError::DlmeOverlapsSlb { .. } => "DLME overlaps the SLB",
             LaunchError::EntryOutsideDlme { .. } => "entry outside the DLME",
             LaunchError::BadContext { .. } => "bad boot parameters address",
+            LaunchError::SlbUnreadable { .. } => "SLB not addressable",
             LaunchError::BadLogRange { .. } => "bad event log",
             LaunchError::LogFormat { .. } => "log format does not match the TPM",
             LaunchError::LogFull { .. } => "event log full",
@@ -121,6 +126,7 @@ impl LaunchError {
             LaunchError::DlmeAbove4G { end } => (end >> 32) as u32,
             LaunchError::EntryOutsideDlme { entry } => entry as u32,
             LaunchError::BadContext { context } => context as u32,
+            LaunchError::SlbUnreadable { base } => base as u32,
             LaunchError::BadLogRange { addr } => addr as u32,
             LaunchError::LogFormat { format } => format as u32,
             LaunchError::LogFull { needed } => needed,
@@ -233,6 +239,18 @@ mod tests {
             LaunchError::LogFull { needed: 0 },
             LaunchError::Slrt(SlrtError::MissingEnd),
             LaunchError::Slrt(SlrtError::LegacySlrtA),
+            LaunchError::SlbUnreadable { base: 0 },
+            LaunchError::NoMbi,
+            LaunchError::Mbi(MbiError::MissingEnd),
+            LaunchError::Mbi(MbiError::BadTotalSize(0)),
+            LaunchError::NotInRam { addr: 0 },
+            LaunchError::BadModule { start: 0 },
+            LaunchError::PolicyPcr { pcr: 0 },
+            LaunchError::PolicyEntity { entity_type: 0 },
+            LaunchError::PolicyMismatch { entity: 0 },
+            LaunchError::ModuleNotInPolicy { start: 0 },
+            LaunchError::Tpm(TpmError::NoPcrBanks),
+            LaunchError::Tpm(TpmError::LocalityNotSupported(2)),
         ];
         for (i, a) in errs.iter().enumerate() {
             for b in &errs[i + 1..] {

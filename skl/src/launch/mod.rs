@@ -79,10 +79,9 @@ pub struct LaunchPlan {
 }
 
 /// Our own header, read from the measured image (trusted: SKINIT hashed it).
-pub fn own_header<M: PhysMemory>(mem: &M, slb: PhysAddr) -> SlHeader {
-    let r = PhysRange::new(slb, 8).and_then(|r| mem.read(r));
-    // The header is part of the image that is running: always readable.
-    r.and_then(|b| SlHeader::read_from_bytes(b).ok()).unwrap_or_else(|| SlHeader::read_from_bytes(&[0u8; 8]).unwrap())
+pub fn own_header<M: PhysMemory>(mem: &M, slb: PhysAddr) -> Option<SlHeader> {
+    let b = PhysRange::new(slb, 8).and_then(|r| mem.read(r))?;
+    SlHeader::read_from_bytes(b).ok()
 }
 
 /// The SLB as a range.
@@ -183,9 +182,10 @@ fn validate_mbi<M: PhysMemory>(mem: &M, slrt: &Slrt, slb: PhysAddr, plan: &mut L
 /// Run the launch: parse and validate, measure into every active bank of
 /// PCR 17, release the locality. Returns the hand-off or why there is none.
 pub fn run<M: PhysMemory, T: TpmTransport>(mem: &mut M, tpm: &mut T, slb: PhysAddr) -> Result<Handoff, LaunchError> {
-    let hdr = own_header(mem, slb);
-    let bl = bootloader_data(slb, &hdr).ok_or(LaunchError::NoDlInfo)?;
-    let table = mem.read(bl).ok_or(LaunchError::BadContext { context: bl.start().as_u64() })?;
+    let unreadable = LaunchError::SlbUnreadable { base: slb.as_u64() };
+    let hdr = own_header(mem, slb).ok_or(unreadable)?;
+    let bl = bootloader_data(slb, &hdr).ok_or(unreadable)?;
+    let table = mem.read(bl).ok_or(unreadable)?;
     let slrt = Slrt::parse(table, Architecture::AmdSkinit)?;
     let mut plan = validate(&slrt, slb, hdr.measured_size.get())?;
     validate_mbi(mem, &slrt, slb, &mut plan)?;
@@ -335,8 +335,7 @@ fn log_error(e: LogError, range: PhysRange) -> LaunchError {
 pub const FAILURE_MAGIC: [u8; 8] = *b"SKLERROR";
 
 pub fn write_failure_record<M: PhysMemory>(mem: &mut M, slb: PhysAddr, err: &LaunchError) {
-    let hdr = own_header(mem, slb);
-    let rec = bootloader_data(slb, &hdr).and_then(|r| PhysRange::new(r.start(), 16));
+    let rec = own_header(mem, slb).and_then(|h| bootloader_data(slb, &h)).and_then(|r| PhysRange::new(r.start(), 16));
     if let Some(b) = rec.and_then(|r| mem.write(r)) {
         b[..8].copy_from_slice(&FAILURE_MAGIC);
         b[8..12].copy_from_slice(&(err.code() as u32).to_le_bytes());

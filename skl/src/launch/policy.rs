@@ -134,7 +134,7 @@ pub fn measure<M: PhysMemory, T: TpmTransport>(
     for i in 0..work.entries {
         // The SLRT sits in the DMA-protected SLB and only this CPU runs, so
         // re-reading it yields what plan() checked.
-        let table = mem.read(slrt_area).ok_or(LaunchError::NoMbi)?;
+        let table = mem.read(slrt_area).ok_or(LaunchError::SlbUnreadable { base: slrt_area.start().as_u64() })?;
         let slrt = Slrt::parse(table, Architecture::AmdSkinit)?;
         let Some(e) = slrt.policy_entries().nth(i) else { break };
         let mbi = read_mbi(mem, mbi_r)?;
@@ -153,7 +153,7 @@ pub fn measure<M: PhysMemory, T: TpmTransport>(
     }
     // Flag only now: the SLRT entry measures the table as the bootloader
     // wrote it, which is what a verifier can reproduce.
-    let area = mem.write(slrt_area).ok_or(LaunchError::NoMbi)?;
+    let area = mem.write(slrt_area).ok_or(LaunchError::SlbUnreadable { base: slrt_area.start().as_u64() })?;
     let offsets = {
         let slrt = Slrt::parse(area, Architecture::AmdSkinit)?;
         let mut v = [0usize; 80];
