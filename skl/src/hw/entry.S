@@ -99,7 +99,10 @@ _start32:
     or      $0x100, %eax                    /* LME */
     wrmsr
     mov     %cr0, %eax
-    and     $~0x0C, %eax                    /* EM, TS off */
+    /* SKINIT reinitialises the CPU like INIT, which sets CR0.CD/NW: with
+     * caches off, hashing a 10 MiB kernel (and fetching our own code) runs
+     * uncached. Turn them on; the firmware's MTRRs keep MMIO uncacheable. */
+    and     $~0x6000000C, %eax              /* CD, NW, EM, TS off */
     or      $0x80000002, %eax               /* PG, MP */
     mov     %eax, %cr0
     lea     (start64 - _slb_start)(%ebp), %ecx
