@@ -1,0 +1,135 @@
+#include "scenarios.h"
+#include "legacy.h"
+#include "slrt.h"
+#include "../common/console.h"
+#include "../common/string.h"
+
+#define TAG_BOGUS 0x7777 /* a tag no SLRT revision defines */
+
+static struct slr_dl_info *dl_info(struct slr_table *t)
+{
+	struct slr_dl_info *dl = slrt_find(t, SLR_TAG_DL_INFO);
+	if (!dl)
+		fail("scenario: no DL_INFO to patch");
+	return dl;
+}
+
+static struct slr_log_info *log_info(struct slr_table *t)
+{
+	struct slr_log_info *log = slrt_find(t, SLR_TAG_LOG_INFO);
+	if (!log)
+		fail("scenario: no LOG_INFO to patch");
+	return log;
+}
+
+static void bad_magic(struct launch *l, struct slr_table *t) { (void)l; t->magic = 0xDEADBEEF; }
+static void bad_revision(struct launch *l, struct slr_table *t) { (void)l; t->revision = 2; }
+static void bad_arch(struct launch *l, struct slr_table *t) { (void)l; t->architecture = 1; /* TXT */ }
+
+static void no_end(struct launch *l, struct slr_table *t)
+{
+	(void)l;
+	struct slr_entry_hdr *end = slrt_find(t, SLR_TAG_END);
+	end->tag = TAG_BOGUS; /* size stays 8 */
+}
+
+static void size_over_max(struct launch *l, struct slr_table *t) { (void)l; t->size = SLRT_MAX_SIZE + 1; }
+
+static void size_truncated(struct launch *l, struct slr_table *t)
+{
+	(void)l;
+	uint32_t dl_off = (uint32_t)dl_info(t) - (uint32_t)t;
+	t->size = dl_off + sizeof(struct slr_dl_info) / 2; /* 16 + 36 = 52 */
+}
+
+static void zero_size_entry(struct launch *l, struct slr_table *t) { (void)l; log_info(t)->hdr.size = 0; }
+static void dl_info_wrong_size(struct launch *l, struct slr_table *t) { (void)l; dl_info(t)->hdr.size = 64; }
+
+static void duplicate_dl_info(struct launch *l, struct slr_table *t)
+{
+	(void)l;
+	struct slr_dl_info copy = *dl_info(t);
+	struct slr_dl_info *dup = slrt_add(t, SLR_TAG_DL_INFO, sizeof(copy));
+	*dup = copy;
+}
+
+static void no_dl_info(struct launch *l, struct slr_table *t) { (void)l; dl_info(t)->hdr.tag = TAG_BOGUS; }
+
+static void entry_outside_dlme(struct launch *l, struct slr_table *t)
+{
+	(void)l;
+	struct slr_dl_info *dl = dl_info(t);
+	dl->dlme_entry = dl->dlme_size;
+}
+
+static void dlme_overlaps_slb(struct launch *l, struct slr_table *t)
+{
+	struct slr_dl_info *dl = dl_info(t);
+	dl->dlme_base = l->slb_base - 0x1000;
+	dl->dlme_size = 0x2000;
+}
+
+static void dlme_above_4g(struct launch *l, struct slr_table *t) { (void)l; dl_info(t)->dlme_base |= 1ull << 32; }
+static void dlme_wraps(struct launch *l, struct slr_table *t) { (void)l; dl_info(t)->dlme_size = 0xFFFFFFFFFFFFF000ull; }
+static void log_overlaps_slb(struct launch *l, struct slr_table *t) { log_info(t)->addr = l->slb_base + 0x8000; }
+
+static void slrt_a_layout(struct launch *l, struct slr_table *t) { (void)t; legacy_write_slrt_a(l); }
+static void tag_protocol(struct launch *l, struct slr_table *t) { (void)t; legacy_write_tags(l); }
+
+/*
+ * The DLME fields (and the host's good PCR 17 prediction) describe the untouched kernel. Flip the
+ * last byte of the DLME range: the top of the test kernel's stack, never read before written.
+ */
+static void kernel_tampered(struct launch *l, struct slr_table *t)
+{
+	(void)t;
+	uint8_t *b = (uint8_t *)(l->dlme_base + l->dlme_size - 1);
+	*b ^= 0xFF;
+	say_hex("scenario: flipped kernel byte at", (uint32_t)b);
+}
+
+static const struct {
+	const char *name;
+	void (*apply)(struct launch *, struct slr_table *);
+} scenarios[] = {
+	{ "good", 0 },
+	{ "bad_magic", bad_magic },
+	{ "bad_revision", bad_revision },
+	{ "bad_arch", bad_arch },
+	{ "no_end", no_end },
+	{ "size_over_max", size_over_max },
+	{ "size_truncated", size_truncated },
+	{ "zero_size_entry", zero_size_entry },
+	{ "dl_info_wrong_size", dl_info_wrong_size },
+	{ "duplicate_dl_info", duplicate_dl_info },
+	{ "no_dl_info", no_dl_info },
+	{ "entry_outside_dlme", entry_outside_dlme },
+	{ "dlme_overlaps_slb", dlme_overlaps_slb },
+	{ "dlme_above_4g", dlme_above_4g },
+	{ "dlme_wraps", dlme_wraps },
+	{ "log_overlaps_slb", log_overlaps_slb },
+	{ "slrt_a_layout", slrt_a_layout },
+	{ "tag_protocol", tag_protocol },
+	{ "kernel_tampered", kernel_tampered },
+};
+
+static unsigned find(const char *name)
+{
+	for (unsigned i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
+		if (!strcmp(scenarios[i].name, name))
+			return i;
+	fail("unknown scenario");
+}
+
+void scenario_check(const char *name) { (void)find(name); }
+
+void scenario_apply(struct launch *l)
+{
+	unsigned i = find(l->cfg.scenario);
+
+	con_puts("LAUNCHER: scenario ");
+	con_puts(l->cfg.scenario);
+	con_putc('\n');
+	if (scenarios[i].apply)
+		scenarios[i].apply(l, (struct slr_table *)l->slrt_addr);
+}

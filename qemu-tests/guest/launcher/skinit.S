@@ -1,0 +1,70 @@
+/*
+ * skinit_enter(slb_base, entry_addr): stands in for the SKINIT instruction, which QEMU's TCG
+ * decodes as #UD (shared/docs/qemu.md §1.1, §2.8). State set as AMD APM vol. 2 §15.27 describes
+ * it, except: EFER.SVME stays 1 (CLGI needs it; real SKINIT leaves EFER = 0), DS/ES/FS/GS are flat
+ * data rather than "unusable", and nothing is reset or DMA-protected.
+ */
+	.code32
+	.text
+	.globl skinit_enter
+skinit_enter:
+	cli
+	movl	4(%esp), %eax
+	movl	%eax, slb_base
+	movl	8(%esp), %eax
+	movl	%eax, slb_entry
+
+	/* GIF = 0 needs CLGI, and CLGI needs EFER.SVME (TCG never shows the SKINIT CPUID bit). */
+	movl	$0xC0000080, %ecx
+	rdmsr
+	orl	$(1 << 12), %eax
+	wrmsr
+	clgi
+
+	/* SKINIT's CS = 0x08 flat code, SS = 0x10 flat data. */
+	lgdt	gdt_desc
+	ljmp	$0x08, $1f
+1:	movw	$0x10, %ax
+	movw	%ax, %ds
+	movw	%ax, %es
+	movw	%ax, %fs
+	movw	%ax, %gs
+	movw	%ax, %ss
+	lidt	idt_null		/* limit 0: an exception shuts down, as after SKINIT */
+
+	pushl	$2			/* EFLAGS as after INIT: only the reserved bit 1 */
+	popfl
+
+	movl	$1, %eax
+	cpuid
+	movl	%eax, %edx		/* EDX = family/model/stepping */
+	movl	slb_base, %eax		/* EAX = SLB base */
+	leal	0x10000(%eax), %esp	/* ESP = SLB base + 64 KiB */
+	xorl	%ebx, %ebx
+	xorl	%ecx, %ecx
+	xorl	%esi, %esi
+	xorl	%edi, %edi
+	xorl	%ebp, %ebp
+	jmp	*slb_entry
+
+	.data
+	.balign 8
+gdt:
+	.quad	0
+	.quad	0x00CF9A000000FFFF	/* 0x08: flat 32-bit code */
+	.quad	0x00CF92000000FFFF	/* 0x10: flat 32-bit data */
+gdt_end:
+	.balign 4
+	.word	0
+gdt_desc:
+	.word	gdt_end - gdt - 1
+	.long	gdt
+	.balign 4
+	.word	0
+idt_null:
+	.word	0
+	.long	0
+slb_base:
+	.long	0
+slb_entry:
+	.long	0

@@ -1,0 +1,79 @@
+/*
+ * SLRT-B (GRUB aem-qubes-4.2.3-rebase, abi-grub-xen.md §3.3/§3.4): 32-bit entry headers,
+ * entries packed back to back, END last.
+ */
+#ifndef SLRT_H
+#define SLRT_H
+
+#include "launcher.h"
+
+#define SLRT_MAGIC 0x4452544Du
+#define SLRT_REVISION 1
+#define SLRT_ARCH_SKINIT 2
+#define SLRT_MAX_SIZE 4096
+
+#define SLR_TAG_DL_INFO 1
+#define SLR_TAG_LOG_INFO 2
+#define SLR_TAG_DRTM_POLICY 3
+#define SLR_TAG_AMD_INFO 5
+#define SLR_TAG_END 0xFFFF
+
+#define SLR_ET_SLRT 1
+#define SLR_ET_MULTIBOOT2_INFO 7
+#define SLR_ET_MULTIBOOT2_MODULE 8
+#define SLR_POLICY_IMPLICIT_SIZE 2
+
+struct slr_table {
+	uint32_t magic;
+	uint16_t revision, architecture;
+	uint32_t size, max_size;
+} __attribute__((packed));
+
+struct slr_entry_hdr {
+	uint32_t tag, size;
+} __attribute__((packed));
+
+struct slr_dl_info {
+	struct slr_entry_hdr hdr;
+	uint64_t dce_size, dce_base, dlme_size, dlme_base, dlme_entry;
+	uint16_t bootloader, reserved[3];
+	uint64_t context;
+	uint64_t dl_handler;
+} __attribute__((packed));
+
+struct slr_log_info {
+	struct slr_entry_hdr hdr;
+	uint16_t format, reserved;
+	uint32_t size;
+	uint64_t addr;
+} __attribute__((packed));
+
+struct slr_policy_entry {
+	uint16_t pcr, entity_type, flags, reserved;
+	uint64_t size, entity;
+	char evt_info[32];
+} __attribute__((packed));
+
+struct slr_drtm_policy {
+	struct slr_entry_hdr hdr;
+	uint16_t reserved[2];
+	uint16_t revision, nr_entries;
+	struct slr_policy_entry entries[];
+} __attribute__((packed));
+
+struct slr_amd_info {
+	struct slr_entry_hdr hdr;
+	uint64_t next;
+	uint32_t type, len;
+	uint64_t slrt_size, slrt_base, boot_params_base;
+	uint16_t psp_version, reserved[3];
+} __attribute__((packed));
+
+/* Writes the good table of the contract at l->slrt_addr. */
+void slrt_build(struct launch *l);
+/* Inserts an entry of `size` bytes (header filled, body zeroed) before END, like grub_slr_add_entry. */
+void *slrt_add(struct slr_table *t, uint32_t tag, uint32_t size);
+/* First entry with `tag`, or NULL. */
+void *slrt_find(struct slr_table *t, uint32_t tag);
+
+#endif
