@@ -22,13 +22,23 @@ LAUNCHER_OBJS := $(call guest_objs,launcher,$(LAUNCHER_SRCS))
 KERNEL_OBJS   := $(call guest_objs,kernel,$(KERNEL_SRCS))
 
 .PHONY: guests
-guests: $(GUEST_BUILD)/launcher.elf $(GUEST_BUILD)/kernel.elf
+guests: $(GUEST_BUILD)/launcher.elf $(GUEST_BUILD)/kernel.elf $(GUEST_BUILD)/kernel-plain.elf
 
 $(GUEST_BUILD)/launcher.elf: $(LAUNCHER_OBJS) $(GUEST_DIR)/launcher/launcher.ld
 	$(GUEST_LD) $(GUEST_LDFLAGS) -T $(GUEST_DIR)/launcher/launcher.ld -o $@ $(LAUNCHER_OBJS)
 
 $(GUEST_BUILD)/kernel.elf: $(KERNEL_OBJS) $(GUEST_DIR)/kernel/kernel.ld
 	$(GUEST_LD) $(GUEST_LDFLAGS) -T $(GUEST_DIR)/kernel/kernel.ld -o $@ $(KERNEL_OBJS)
+
+# The same kernel without a TXT MLE header: a plain Multiboot2 kernel, which SKL enters in
+# Multiboot2 mode after measuring the DRTM policy itself.
+KERNEL_PLAIN_OBJS := $(patsubst $(GUEST_BUILD)/kernel/entry.S.o,$(GUEST_BUILD)/kernel-plain/entry.S.o,$(KERNEL_OBJS))
+$(GUEST_BUILD)/kernel-plain/entry.S.o: $(GUEST_DIR)/kernel/entry.S
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_ASFLAGS) -DSKL_PLAIN_MB2 -c $< -o $@
+
+$(GUEST_BUILD)/kernel-plain.elf: $(KERNEL_PLAIN_OBJS) $(GUEST_DIR)/kernel/kernel.ld
+	$(GUEST_LD) $(GUEST_LDFLAGS) -T $(GUEST_DIR)/kernel/kernel.ld -o $@ $(KERNEL_PLAIN_OBJS)
 
 # Objects mirror the source tree: $(GUEST_BUILD)/{launcher,kernel,common}/x.c.o
 $(GUEST_BUILD)/%.c.o: $(GUEST_DIR)/%.c

@@ -16,6 +16,7 @@ mb2_header:
 	.long	8
 mb2_header_end:
 
+#ifndef SKL_PLAIN_MB2
 	.balign 16
 mle_header:
 	.byte	0x5a, 0xac, 0x82, 0x90, 0x6f, 0x47, 0xa7, 0x74	/* UUID */
@@ -29,6 +30,7 @@ mle_header:
 	.long	0x223			/* capabilities, as TrenchBoot Xen */
 	.long	0			/* cmdline_start */
 	.long	0			/* cmdline_end */
+#endif
 
 /*
  * DLME entry. Nothing may change a register before it is saved: only stores (no flags touched)

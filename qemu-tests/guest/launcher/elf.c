@@ -76,15 +76,23 @@ void elf_load_kernel(struct launch *l, const void *file, uint32_t size)
 			break;
 		}
 	}
-	if (!mle)
-		fail("no TXT MLE header in the first 4 KiB of the kernel");
-	if (mle->mle_end <= mle->mle_start)
-		fail("MLE header: mle_end <= mle_start");
-
 	l->kernel_entry_elf = eh->entry;
 	l->dlme_base = lo; /* GRUB: mle_start = load base */
-	l->dlme_size = mle->mle_end - mle->mle_start;
-	l->dlme_entry = mle->entry_point;
+	if (!mle) {
+		/* A plain Multiboot2 kernel (no Secure Launch support): the whole load range is the
+		 * DLME and the ELF entry point its entry; SKL runs in Multiboot2 mode. (GRUB-B itself
+		 * refuses such a kernel for slaunch; coreboot-style loaders need not.) */
+		if (eh->entry < lo || eh->entry >= hi)
+			fail_hex("ELF entry outside the load range", eh->entry);
+		l->dlme_size = hi - lo;
+		l->dlme_entry = eh->entry - lo;
+		say("no MLE header: plain Multiboot2 kernel");
+	} else {
+		if (mle->mle_end <= mle->mle_start)
+			fail("MLE header: mle_end <= mle_start");
+		l->dlme_size = mle->mle_end - mle->mle_start;
+		l->dlme_entry = mle->entry_point;
+	}
 	say_hex("kernel loaded at", lo);
 	say_hex("kernel load end", hi);
 	say_hex("dlme_size", l->dlme_size);
