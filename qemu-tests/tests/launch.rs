@@ -1,0 +1,229 @@
+//! The whole launch of the shipped skl.bin in QEMU + swtpm, checked against
+//! an independent host computation (`qemu_tests::predict`), the test
+//! kernel's report and the PCRs read back from swtpm with tpm2-tools.
+
+use std::fs;
+
+use qemu_tests::predict::{self, dlme_from_elf32, extend, hash, pcr17_after_skinit, pcr17_after_skl, zero};
+use qemu_tests::{artifact, Launch, LaunchResult, TpmFamily, TpmInterface};
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn skl() -> Vec<u8> {
+    fs::read(artifact("skl.bin")).unwrap()
+}
+
+/// Host PCR (tpm2-tools) and kernel-reported PCR both equal `want`.
+fn assert_pcr(r: &LaunchResult, alg: &str, pcr: u32, want: &[u8]) {
+    let key = (alg.to_string(), pcr);
+    let host = r.host_pcrs.get(&key).unwrap_or_else(|| panic!("no {alg} PCR {pcr} from tpm2-tools\n{}", r.summary()));
+    assert_eq!(hex(host), hex(want), "{alg} PCR {pcr} read back from swtpm vs host computation");
+    if r.handed_off() {
+        let k = r.report.pcrs.get(&key).unwrap_or_else(|| panic!("kernel did not report {alg} PCR {pcr}"));
+        assert_eq!(hex(k), hex(want), "{alg} PCR {pcr} as the kernel read it vs host computation");
+    }
+}
+
+fn assert_good_dlme_launch(r: &LaunchResult, base: u32, banks: &[&str]) {
+    assert_eq!(r.status, Some(33), "launch did not reach the kernel:\n{}", r.summary());
+    assert!(r.failure.is_none());
+    let kernel = fs::read(artifact("qemu-tests/kernel.elf")).unwrap();
+    let dlme = dlme_from_elf32(&kernel);
+    assert!(dlme.has_mle_header);
+    for alg in banks {
+        assert_pcr(r, alg, 17, &pcr17_after_skl(alg, &skl(), &dlme));
+        assert_pcr(r, alg, 18, &zero(alg)); // DLME mode: PCR 18 is the kernel's to extend
+    }
+    // Hand-off registers (TrenchBoot Xen head.S, Linux AMD Secure Launch).
+    let reg = |n: &str| *r.report.regs.get(n).unwrap_or_else(|| panic!("no register {n}"));
+    let entry = dlme.base + dlme.entry_offset;
+    assert_eq!(reg("entry"), entry, "kernel's own entry symbol");
+    assert_eq!(reg("ebx"), entry, "EBX = EIP = DLME entry");
+    assert_eq!(reg("ebp"), base, "EBP = SLB base");
+    assert_eq!(reg("edx"), base, "EDX = SLB base");
+    assert_eq!(reg("esi"), r.report.mbi.expect("kernel reported its MBI").0, "ESI = boot parameters (MBI)");
+    assert_eq!(reg("eax"), 0x36d7_6289);
+    assert_eq!(reg("cr0") & 0x8000_0001, 1, "protected mode, paging off");
+    assert_eq!(reg("cr0") & 0x6000_0000, 0, "caches enabled");
+    assert_eq!(reg("efer") & 0x500, 0, "EFER.LME/LMA clear");
+    assert_eq!(reg("cr4") & 0x20, 0, "PAE off");
+    assert_eq!(reg("eflags") & 0x200, 0, "interrupts off");
+    assert_eq!(reg("cs"), 0x08);
+    for s in ["ds", "es", "ss"] {
+        assert_eq!(reg(s), 0x10, "{s} flat data");
+    }
+    assert_eq!(reg("idtr_limit"), 0, "IDT limit still clobbered");
+    assert_eq!(r.report.loc2_access.expect("loc2 access reported") & 0x20, 0, "TPM locality 2 released");
+}
+
+#[test]
+fn good_launch_pcr17_matches_host_swtpm_and_kernel() {
+    let r = Launch::new().run();
+    assert_good_dlme_launch(&r, 0x0200_0000, &["sha1", "sha256"]);
+
+    // The event log replays (from zero, SKINIT event included) to PCR 17.
+    let (replayed, events) = predict::replay_tcg2(&r.log);
+    let names: Vec<&str> = events.iter().map(|e| e.2.as_str()).collect();
+    assert_eq!(names, ["SKINIT", "DLME entry offset", "DLME"]);
+    assert!(events.iter().all(|e| e.0 == 17 && e.1 == 0x502));
+    for alg in ["sha1", "sha256"] {
+        assert_eq!(
+            hex(&replayed[&(alg.to_string(), 17)]),
+            hex(&r.host_pcrs[&(alg.to_string(), 17)]),
+            "{alg} log replay"
+        );
+    }
+    eprintln!("good launch: {:?} wall", r.wall);
+}
+
+#[test]
+fn position_independent_at_other_bases() {
+    for base in [0x03FF_0000u32, 0x3FFE_0000] {
+        let r = Launch::new().base(base).run();
+        assert_good_dlme_launch(&r, base, &["sha256"]);
+    }
+}
+
+#[test]
+fn corrupted_slrt_never_hands_off() {
+    let r = Launch::new().scenario("bad_magic").run();
+    assert_eq!(r.status, Some(0), "expected SKL's reset:\n{}", r.summary());
+    assert!(!r.handed_off());
+    assert_eq!(r.failure, Some((0x1002, 0xDEAD_BEEF)), "{}", r.summary());
+    for alg in ["sha1", "sha256"] {
+        assert_pcr(&r, alg, 17, &pcr17_after_skinit(alg, &skl()));
+    }
+}
+
+#[test]
+fn a_tampered_kernel_gives_a_different_pcr17() {
+    let r = Launch::new().scenario("kernel_tampered").run();
+    assert_eq!(r.status, Some(33), "{}", r.summary());
+    let mut dlme = dlme_from_elf32(&fs::read(artifact("qemu-tests/kernel.elf")).unwrap());
+    let good = pcr17_after_skl("sha256", &skl(), &dlme);
+    *dlme.bytes.last_mut().unwrap() ^= 0xFF; // what the scenario does
+    let tampered = pcr17_after_skl("sha256", &skl(), &dlme);
+    assert_ne!(good, tampered);
+    assert_pcr(&r, "sha256", 17, &tampered);
+}
+
+/// Issue 3 negative matrix: every malformation ends without a hand-off,
+/// with its error code, and PCR 17 holding only SKINIT's measurement.
+#[test]
+fn negative_matrix() {
+    let cases: &[(&str, u32)] = &[
+        ("bad_revision", 0x1003),
+        ("bad_arch", 0x1004),
+        ("no_end", 0x100C),
+        ("size_over_max", 0x1006),
+        ("size_truncated", 0x100A),
+        ("zero_size_entry", 0x1009),
+        ("dl_info_wrong_size", 0x100B),
+        ("duplicate_dl_info", 0x100D),
+        ("no_dl_info", 0x100C),
+        ("entry_outside_dlme", 0x2007),
+        ("dlme_overlaps_slb", 0x2006),
+        ("dlme_above_4g", 0x2005),
+        ("dlme_wraps", 0x2004),
+        ("log_overlaps_slb", 0x3001),
+        ("slrt_a_layout", 0x1012),
+        ("tag_protocol", 0x1013),
+    ];
+    let after_skinit = pcr17_after_skinit("sha256", &skl());
+    for (scenario, code) in cases {
+        let r = Launch::new().tpm(TpmFamily::Tpm20, TpmInterface::Tis, Some(vec!["sha256"])).scenario(scenario).run();
+        assert_eq!(r.status, Some(0), "{scenario}: expected a reset\n{}", r.summary());
+        assert!(!r.handed_off(), "{scenario}: handed off");
+        assert_eq!(r.failure.map(|f| f.0), Some(*code), "{scenario}: error code\n{}", r.summary());
+        assert_eq!(hex(&r.host_pcrs[&("sha256".to_string(), 17)]), hex(&after_skinit), "{scenario}: PCR 17");
+    }
+}
+
+/// Issue 4 matrix: three banks in one pass, every bank right.
+#[test]
+fn three_banks_sha1_sha256_sha384() {
+    let r = Launch::new().tpm(TpmFamily::Tpm20, TpmInterface::Tis, Some(vec!["sha1", "sha256", "sha384"])).run();
+    assert_good_dlme_launch(&r, 0x0200_0000, &["sha1", "sha256", "sha384"]);
+    let (replayed, _) = predict::replay_tcg2(&r.log);
+    assert_eq!(hex(&replayed[&("sha384".to_string(), 17)]), hex(&r.host_pcrs[&("sha384".to_string(), 17)]));
+}
+
+/// QEMU's tpm-crb implements locality 0 only: SKL must refuse it rather
+/// than measure where PCR 17 cannot be extended.
+#[test]
+fn crb_without_localities_is_refused() {
+    let r = Launch::new().tpm(TpmFamily::Tpm20, TpmInterface::Crb, Some(vec!["sha256"])).run();
+    assert_eq!(r.status, Some(0), "{}", r.summary());
+    assert_eq!(r.failure, Some((0x400E, 2)), "{}", r.summary());
+}
+
+/// `tpm2_eventlog` (tpm2-tools) parses the DRTM log SKL wrote.
+#[test]
+fn tpm2_eventlog_parses_the_log() {
+    let r = Launch::new().run();
+    assert_eq!(r.status, Some(33), "{}", r.summary());
+    let next = {
+        let n = u32::from_le_bytes(r.log[28..32].try_into().unwrap()) as usize; // header event size
+        let nalgs = u32::from_le_bytes(r.log[56..60].try_into().unwrap()) as usize;
+        let at = 60 + 4 * nalgs + 1 + 16;
+        assert!(32 + n > at);
+        u32::from_le_bytes(r.log[at..at + 4].try_into().unwrap()) as usize
+    };
+    let dir = qemu_tests::TempDir::new();
+    let f = dir.path.join("eventlog.bin");
+    fs::write(&f, &r.log[..next]).unwrap();
+    let out = std::process::Command::new("tpm2_eventlog").arg(&f).output().expect("tpm2_eventlog runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "tpm2_eventlog failed: {}{}", text, String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("EV_NO_ACTION") || text.contains("Spec ID"), "{text}");
+    assert_eq!(text.matches("PCRIndex: 17").count(), 3, "{text}");
+}
+
+fn module(len: usize, seed: u8) -> Vec<u8> {
+    (0..len).map(|i| (i as u8).wrapping_mul(seed).wrapping_add(seed)).collect()
+}
+
+/// Issue 3 positive matrix, Multiboot2 mode: a plain Multiboot2 kernel with
+/// 0, 1 and 3 modules; SKL measures the policy (MBI and SLRT into PCR 18,
+/// modules into PCR 17) and enters with EAX = magic, EBX = MBI.
+#[test]
+fn multiboot2_mode_with_0_1_3_modules() {
+    for n in [0usize, 1, 3] {
+        let mut l = Launch::new().kernel(artifact("qemu-tests/kernel-plain.elf"));
+        let mods: Vec<Vec<u8>> = (0..n).map(|i| module(3000 + 1000 * i, 7 + i as u8)).collect();
+        for (i, m) in mods.iter().enumerate() {
+            l = l.module(m.clone(), &format!("mod{i}"));
+        }
+        let r = l.run();
+        assert_eq!(r.status, Some(33), "{n} modules:\n{}", r.summary());
+        let dlme = dlme_from_elf32(&fs::read(artifact("qemu-tests/kernel-plain.elf")).unwrap());
+        assert!(!dlme.has_mle_header);
+        let mbi = r.mbi.clone().expect("MBI read back");
+        assert_eq!(r.report.modules.len(), n);
+        // SLRT as the bootloader wrote it: SKL sets MEASURED (bit 0) in each
+        // policy entry after measuring; GRUB wrote 0, or 2 for the SLRT entry.
+        let mut slrt = r.slrt.clone();
+        let size = u32::from_le_bytes(slrt[8..12].try_into().unwrap()) as usize;
+        for i in 0..2 + n {
+            let flags = 128 + 56 * i + 4; // POLICY @112, entries @128 (GRUB-B MB2 layout)
+            assert_eq!(slrt[flags] & 1, 1, "entry {i} flagged MEASURED");
+            slrt[flags] &= !1;
+        }
+        for alg in ["sha1", "sha256"] {
+            let mut p17 = pcr17_after_skl(alg, &skl(), &dlme);
+            for m in &mods {
+                p17 = extend(alg, &p17, m);
+            }
+            assert_pcr(&r, alg, 17, &p17);
+            let p18 = extend(alg, &extend(alg, &zero(alg), &mbi), &slrt[..size]);
+            assert_pcr(&r, alg, 18, &p18);
+        }
+        let reg = |x: &str| r.report.regs[x];
+        assert_eq!(reg("eax"), 0x36d7_6289);
+        assert_eq!(reg("ebx"), r.report.mbi.unwrap().0, "EBX = MBI");
+        assert_eq!(reg("entry"), dlme.base + dlme.entry_offset);
+        let _ = hash("sha1", b"");
+    }
+}
