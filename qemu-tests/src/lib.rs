@@ -194,6 +194,9 @@ impl Launch {
             .arg("-debugcon")
             .arg(format!("file:{}", d.join("debugcon.log").display()))
             .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=4"])
+            // Every TPM command QEMU passes to swtpm, and each locality change.
+            .args(["-d", "trace:tpm_emulator_handle_request,trace:tpm_emulator_set_locality", "-D"])
+            .arg(d.join("qemu-trace.log"))
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         let started = Instant::now();
@@ -235,7 +238,22 @@ impl Launch {
         let mbi = report.mbi.map(|(a, n)| ram(a as u64, n as usize));
         let host_pcrs = if tpm2 { read_pcrs_tpm2_tools(&d) } else { BTreeMap::new() };
         let proxy_log = fs::read_to_string(d.join("proxy.log")).unwrap_or_default();
-        LaunchResult { status, wall, debugcon, report, failure, host_pcrs, log, slrt, mbi, qemu_err, proxy_log }
+        let trace = fs::read_to_string(d.join("qemu-trace.log")).unwrap_or_default();
+        let tpm_commands_at_locality_2 = count_commands_at_locality(&trace, 2);
+        LaunchResult {
+            status,
+            wall,
+            debugcon,
+            report,
+            failure,
+            host_pcrs,
+            log,
+            slrt,
+            mbi,
+            qemu_err,
+            proxy_log,
+            tpm_commands_at_locality_2,
+        }
     }
 }
 
@@ -266,6 +284,9 @@ pub struct LaunchResult {
     pub mbi: Option<Vec<u8>>,
     pub qemu_err: String,
     pub proxy_log: String,
+    /// TPM commands QEMU passed to swtpm at locality 2: SKL's (the launcher
+    /// and the test kernel use locality 0). From QEMU's trace events.
+    pub tpm_commands_at_locality_2: usize,
 }
 
 impl LaunchResult {
@@ -328,6 +349,21 @@ impl Report {
         }
         r
     }
+}
+
+/// Count `tpm_emulator_handle_request` events while the TIS locality is `l`
+/// (QEMU traces `tpm_emulator_set_locality` only when it changes).
+fn count_commands_at_locality(trace: &str, l: u32) -> usize {
+    let mut cur = 0;
+    let mut n = 0;
+    for line in trace.lines() {
+        if let Some(v) = line.split("setting locality to ").nth(1) {
+            cur = v.trim().parse().unwrap_or(u32::MAX);
+        } else if line.contains("tpm_emulator_handle_request") && cur == l {
+            n += 1;
+        }
+    }
+    n
 }
 
 /// `len` bytes of a file at `at` (guest RAM is a 1 GiB file: read what is needed).

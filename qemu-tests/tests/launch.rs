@@ -56,6 +56,8 @@ fn assert_good_dlme_launch(r: &LaunchResult, base: u32, banks: &[&str]) {
     }
     assert_eq!(reg("idtr_limit"), 0, "IDT limit still clobbered");
     assert_eq!(r.report.loc2_access.expect("loc2 access reported") & 0x20, 0, "TPM locality 2 released");
+    // TPM2_GetCapability, then one TPM2_PCR_Extend per measurement carrying every bank.
+    assert_eq!(r.tpm_commands_at_locality_2, 3, "TPM commands sent by SKL");
 }
 
 #[test]
@@ -92,6 +94,7 @@ fn corrupted_slrt_never_hands_off() {
     assert_eq!(r.status, Some(0), "expected SKL's reset:\n{}", r.summary());
     assert!(!r.handed_off());
     assert_eq!(r.failure, Some((0x1002, 0xDEAD_BEEF)), "{}", r.summary());
+    assert_eq!(r.tpm_commands_at_locality_2, 0, "SKL refused before talking to the TPM");
     for alg in ["sha1", "sha256"] {
         assert_pcr(&r, alg, 17, &pcr17_after_skinit(alg, &skl()));
     }
@@ -220,10 +223,38 @@ fn multiboot2_mode_with_0_1_3_modules() {
             let p18 = extend(alg, &extend(alg, &zero(alg), &mbi), &slrt[..size]);
             assert_pcr(&r, alg, 18, &p18);
         }
+        // GetCapability, entry, DLME, then MBI, SLRT and each module.
+        assert_eq!(r.tpm_commands_at_locality_2, 5 + n, "TPM commands sent by SKL");
         let reg = |x: &str| r.report.regs[x];
         assert_eq!(reg("eax"), 0x36d7_6289);
         assert_eq!(reg("ebx"), r.report.mbi.unwrap().0, "EBX = MBI");
         assert_eq!(reg("entry"), dlme.base + dlme.entry_offset);
         let _ = hash("sha1", b"");
     }
+}
+
+/// Issue 4 matrix: TPM 1.2 over TIS. One TPM_Extend per measurement into the
+/// SHA-1 bank, the TXT-container log (format 1). No tpm2-tools for 1.2: the
+/// kernel's TPM_PCRRead and the log are checked against the host.
+#[test]
+fn tpm12_over_tis() {
+    let r = Launch::new().tpm(TpmFamily::Tpm12, TpmInterface::Tis, None).run();
+    assert_eq!(r.status, Some(33), "{}", r.summary());
+    let dlme = dlme_from_elf32(&fs::read(artifact("qemu-tests/kernel.elf")).unwrap());
+    let want = pcr17_after_skl("sha1", &skl(), &dlme);
+    assert_eq!(hex(&r.report.pcrs[&("sha1".to_string(), 17)]), hex(&want), "TPM 1.2 PCR 17");
+    assert_eq!(hex(&r.report.pcrs[&("sha1".to_string(), 18)]), hex(&zero("sha1")));
+    // TXT-container log: events from offset 105, each pcr, type, sha1[20], size, data.
+    let log = &r.log;
+    let next = 57 + u32::from_le_bytes(log[101..105].try_into().unwrap()) as usize;
+    let (mut o, mut pcr, mut names) = (105, zero("sha1"), vec![]);
+    while o < next {
+        let len = u32::from_le_bytes(log[o + 28..o + 32].try_into().unwrap()) as usize;
+        pcr = predict::extend_digest("sha1", &pcr, &log[o + 8..o + 28]);
+        names.push(String::from_utf8_lossy(&log[o + 32..o + 32 + len]).into_owned());
+        o += 32 + len;
+    }
+    assert_eq!(names, ["SKINIT", "DLME entry offset", "DLME"]);
+    assert_eq!(hex(&pcr), hex(&want), "TPM 1.2 log replay");
+    assert_eq!(r.tpm_commands_at_locality_2, 2, "one TPM_Extend per measurement");
 }

@@ -69,8 +69,37 @@ static const char *print_bank(const char *name, const uint8_t *p, const uint8_t 
 	return 0;
 }
 
+/* TPM 1.2: TPM_PCRRead (TPM Main Part 3 §16.2), SHA-1 only. */
+static const char *pcr_report_tpm12(void)
+{
+	for (uint32_t pcr = 17; pcr <= 18; pcr++) {
+		const uint8_t cmd[14] = { 0x00, 0xC1, 0, 0, 0, 14, 0, 0, 0, 0x15, 0, 0, 0, (uint8_t)pcr };
+		uint32_t len;
+		const char *err = tis_transmit(0, cmd, sizeof(cmd), rsp, sizeof(rsp), &len);
+
+		if (err)
+			return err;
+		if (len != 30 || be32(rsp + 6)) {
+			con_puts("SKLTEST error TPM_PCRRead rc 0x");
+			con_hex(be32(rsp + 6), 8);
+			con_putc('\n');
+			return "TPM_PCRRead failed";
+		}
+		con_puts("SKLTEST pcr sha1 ");
+		con_dec(pcr);
+		con_putc(' ');
+		for (uint32_t j = 0; j < 20; j++)
+			con_hex(rsp[10 + j], 2);
+		con_putc('\n');
+	}
+	return 0;
+}
+
 const char *pcr_report(void)
 {
+	/* INTF_CAPABILITY.InterfaceVersion (bits 30:28): 0b011 = FIFO for TPM 2.0. */
+	if (((*(volatile uint32_t *)0xFED40014 >> 28) & 7) != 3)
+		return pcr_report_tpm12();
 	for (unsigned b = 0; b < sizeof(banks) / sizeof(banks[0]); b++) {
 		const uint8_t cmd[20] = {
 			TPM_ST_NO_SESSIONS >> 8, TPM_ST_NO_SESSIONS & 0xFF,
