@@ -55,6 +55,8 @@ pub struct Launch {
     /// PCR banks to allocate (TPM 2.0); `None` = swtpm's default (all four).
     pub banks: Option<Vec<&'static str>>,
     pub timeout: Duration,
+    /// Run with `-icount shift=0,sleep=off` (the TSC then counts instructions).
+    pub icount: bool,
 }
 
 impl Launch {
@@ -71,7 +73,12 @@ impl Launch {
             interface: TpmInterface::Tis,
             banks: Some(vec!["sha1", "sha256"]),
             timeout: Duration::from_secs(60),
+            icount: false,
         }
+    }
+    pub fn icount(mut self) -> Self {
+        self.icount = true;
+        self
     }
     pub fn slb(mut self, p: PathBuf) -> Self {
         self.slb = p;
@@ -197,6 +204,7 @@ impl Launch {
             // Every TPM command QEMU passes to swtpm, and each locality change.
             .args(["-d", "trace:tpm_emulator_handle_request,trace:tpm_emulator_set_locality", "-D"])
             .arg(d.join("qemu-trace.log"))
+            .args(if self.icount { &["-icount", "shift=0,sleep=off"][..] } else { &[][..] })
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         let started = Instant::now();
@@ -235,6 +243,9 @@ impl Launch {
             (u32::from_le_bytes(slrt[8..12].try_into().unwrap()), u32::from_le_bytes(slrt[12..16].try_into().unwrap()))
         });
         let log = ram(0x90_0000, 0x8000);
+        let stamps = ram(0x50_0018, 16);
+        let tsc = |o: usize| u64::from_le_bytes(stamps[o..o + 8].try_into().unwrap());
+        let tsc_entry_to_kernel = (tsc(8) > tsc(0) && tsc(0) != 0).then(|| tsc(8) - tsc(0));
         let mbi = report.mbi.map(|(a, n)| ram(a as u64, n as usize));
         let host_pcrs = if tpm2 { read_pcrs_tpm2_tools(&d) } else { BTreeMap::new() };
         let proxy_log = fs::read_to_string(d.join("proxy.log")).unwrap_or_default();
@@ -253,6 +264,7 @@ impl Launch {
             qemu_err,
             proxy_log,
             tpm_commands_at_locality_2,
+            tsc_entry_to_kernel,
         }
     }
 }
@@ -287,6 +299,9 @@ pub struct LaunchResult {
     /// TPM commands QEMU passed to swtpm at locality 2: SKL's (the launcher
     /// and the test kernel use locality 0). From QEMU's trace events.
     pub tpm_commands_at_locality_2: usize,
+    /// TSC ticks from the SLB entry to the kernel's entry (instructions when
+    /// run with [`Launch::icount`]).
+    pub tsc_entry_to_kernel: Option<u64>,
 }
 
 impl LaunchResult {

@@ -46,6 +46,9 @@ kernel_entry:
 	movl	%edi, entry_regs + 20
 	movl	%ebp, entry_regs + 24
 	movl	%esp, entry_regs + 28
+	rdtsc				/* benchmark stamp (test contract: mailbox + 0x20) */
+	movl	%eax, 0x00500020
+	movl	%edx, 0x00500024
 	movl	$stack_top, %esp
 	pushfl
 	popl	entry_regs + 32

@@ -35,6 +35,12 @@ skinit_enter:
 	pushl	$2			/* EFLAGS as after INIT: only the reserved bit 1 */
 	popfl
 
+	/* Time stamp for the instruction-count benchmark (with -icount shift=0
+	 * the TSC counts instructions): mailbox + 0x18; the kernel stores its
+	 * own at + 0x20. */
+	rdtsc
+	movl	%eax, 0x00500018
+	movl	%edx, 0x0050001C
 	movl	$1, %eax
 	cpuid
 	movl	%eax, %edx		/* EDX = family/model/stepping */

@@ -1,0 +1,56 @@
+//! QEMU rows of `make bench` (bench/run.py), printed as JSON rows:
+//! TPM commands SKL sends per launch (from QEMU's TPM trace) and the
+//! instructions from SKINIT's entry to the kernel's entry under
+//! `-icount shift=0` (TSC stamps; minimum of 3 runs, since the number of
+//! TPM status polls depends on how fast swtpm answers).
+
+use qemu_tests::{artifact, Launch, TpmFamily, TpmInterface};
+
+fn module(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 7) as u8).collect()
+}
+
+fn main() {
+    let mut rows = vec![];
+    let mut row = |name: String, value: u64, unit: &str, reference: Option<u64>, ref_name: &str| {
+        let ratio = reference.map(|r| format!("{:.2}", value as f64 / r as f64)).unwrap_or("null".into());
+        let reference = reference.map(|r| r.to_string()).unwrap_or("null".into());
+        rows.push(format!(
+            "{{\"row\": \"{name}\", \"value\": {value}, \"unit\": \"{unit}\", \"reference\": {reference}, \"ref_name\": \"{ref_name}\", \"ratio\": {ratio}}}"
+        ));
+    };
+    // The C SKL (slrt branch) sends one extend per bank per measurement, and
+    // only for SHA-1 and SHA-256 (a SHA-384 bank is left unmeasured).
+    let c_skl = "C SKL: one extend per bank (SHA-1/256 only) per measurement";
+    for (label, family, banks, c_cmds) in [
+        ("TPM 1.2", TpmFamily::Tpm12, None, 2u64),
+        ("TPM 2.0, 2 banks", TpmFamily::Tpm20, Some(vec!["sha1", "sha256"]), 4),
+        ("TPM 2.0, 3 banks", TpmFamily::Tpm20, Some(vec!["sha1", "sha256", "sha384"]), 4),
+    ] {
+        let r = Launch::new().tpm(family, TpmInterface::Tis, banks).run();
+        assert_eq!(r.status, Some(33), "{}", r.summary());
+        row(
+            format!("TPM commands per launch, {label}"),
+            r.tpm_commands_at_locality_2 as u64,
+            "cmds",
+            Some(c_cmds),
+            c_skl,
+        );
+    }
+    // Instruction counts for two fixed scenarios: the test kernel as DLME,
+    // and Multiboot2 mode measuring a 2 MiB module (the "2 MiB kernel").
+    for (label, mb2) in [("DLME mode, 21 KiB DLME", false), ("Multiboot2 mode, 2 MiB module", true)] {
+        let mut best = u64::MAX;
+        for _ in 0..3 {
+            let mut l = Launch::new().icount().tpm(TpmFamily::Tpm20, TpmInterface::Tis, Some(vec!["sha1", "sha256"]));
+            if mb2 {
+                l = l.kernel(artifact("qemu-tests/kernel-plain.elf")).module(module(2 << 20), "kernel");
+            }
+            let r = l.run();
+            assert_eq!(r.status, Some(33), "{}", r.summary());
+            best = best.min(r.tsc_entry_to_kernel.expect("TSC stamps"));
+        }
+        row(format!("instructions entry -> hand-off, {label}, TPM 2.0 sha1+sha256"), best, "insns", None, "");
+    }
+    println!("[{}]", rows.join(",\n "));
+}
