@@ -12,7 +12,7 @@ CARGO      ?= cargo
 PAYLOAD_TARGET := x86_64-unknown-none
 PROFILE    ?= release
 # Debian packages the build and the tests use.
-DEB_PKGS   := qemu-system-x86 swtpm swtpm-tools tpm2-tools binutils gcc python3 rpm rpmlint cpio
+DEB_PKGS   := qemu-system-x86 swtpm swtpm-tools tpm2-tools binutils gcc python3 openssl rpm rpmlint cpio
 
 export SKL_BUILD_DIR := $(abspath $(BUILD))
 
