@@ -59,6 +59,12 @@ pub struct Tcg2Log<'a> {
 fn rd32(b: &[u8], o: usize) -> Option<u32> {
     b.get(o..o + 4).map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
 }
+/// `b[o..o + want.len()] == want`, without a call to `memcmp` (the payload
+/// has few comparisons; the generic routine costs ~600 bytes of its image).
+fn bytes_at(b: &[u8], o: usize, want: &[u8]) -> bool {
+    b.get(o..o + want.len()).is_some_and(|s| s.iter().zip(want).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0)
+}
+
 fn rd16(b: &[u8], o: usize) -> Option<u16> {
     b.get(o..o + 2).map(|s| u16::from_le_bytes([s[0], s[1]]))
 }
@@ -84,7 +90,7 @@ pub fn parse_tcg2_header(b: &[u8]) -> Result<Tcg2Header, LogError> {
     }
     let ev_size = rd32(b, 28).ok_or(bad(28))? as usize;
     let end = HEADER_EVENT_FIXED.checked_add(ev_size).filter(|&e| e <= b.len()).ok_or(bad(28))?;
-    if b.get(32..48) != Some(&SPEC_ID_SIGNATURE[..]) {
+    if !bytes_at(b, 32, SPEC_ID_SIGNATURE) {
         return Err(bad(32));
     }
     let n = rd32(b, 56).ok_or(bad(56))? as usize;
@@ -315,10 +321,10 @@ const TPM12_NEXT_FIELD: usize = 101;
 
 /// Where the events of a TPM 1.2 log end, from its container header.
 pub fn parse_tpm12_header(b: &[u8]) -> Result<usize, LogError> {
-    if rd32(b, 4) != Some(EV_NO_ACTION) || b.get(32..48) != Some(&b"Spec ID Event00\0"[..]) {
+    if rd32(b, 4) != Some(EV_NO_ACTION) || !bytes_at(b, 32, b"Spec ID Event00\0") {
         return Err(LogError::BadHeader(4));
     }
-    if b.get(57..77) != Some(&b"TXT Event Container\0"[..]) {
+    if !bytes_at(b, 57, b"TXT Event Container\0") {
         return Err(LogError::BadHeader(57));
     }
     let next = rd32(b, TPM12_NEXT_FIELD).ok_or(LogError::BadHeader(TPM12_NEXT_FIELD))? as usize + TXT_CONTAINER;

@@ -50,7 +50,9 @@ pub const MLE_UUID: [u8; 16] =
 
 /// GRUB scans the first 4 KiB of the image in 16-byte steps.
 pub fn has_mle_header(dlme: &[u8]) -> bool {
-    dlme.chunks_exact(16).take(4096 / 16).any(|c| c == MLE_UUID)
+    // Compared as one 128-bit value: no memcmp in the measured image.
+    let uuid = u128::from_le_bytes(MLE_UUID);
+    dlme.chunks_exact(16).take(4096 / 16).any(|c| c.try_into().is_ok_and(|a: [u8; 16]| u128::from_le_bytes(a) == uuid))
 }
 
 /// Where and how to enter the kernel.
