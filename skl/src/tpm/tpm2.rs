@@ -16,15 +16,15 @@ pub const TPM_CAP_PCRS: u32 = 0x0000_0005;
 /// no auth value; locality is what the TPM checks).
 pub const TPM_RS_PW: u32 = 0x4000_0009;
 
-/// A command being built in a fixed buffer.
-struct Command {
-    buf: [u8; MAX_MESSAGE],
+/// A command written in place into the caller's buffer.
+struct Command<'b> {
+    buf: &'b mut [u8; MAX_MESSAGE],
     len: usize,
 }
 
-impl Command {
-    fn new(tag: u16, cc: u32) -> Self {
-        let mut c = Command { buf: [0; MAX_MESSAGE], len: 0 };
+impl<'b> Command<'b> {
+    fn new(buf: &'b mut [u8; MAX_MESSAGE], tag: u16, cc: u32) -> Self {
+        let mut c = Command { buf, len: 0 };
         c.u16(tag).u32(0).u32(cc);
         c
     }
@@ -42,17 +42,17 @@ impl Command {
     fn u32(&mut self, v: u32) -> &mut Self {
         self.bytes(&v.to_be_bytes())
     }
-    /// Patch the size field and return the finished command.
-    fn finish(&mut self) -> &[u8] {
+    /// Patch the size field; the command's length.
+    fn finish(&mut self) -> usize {
         let len = (self.len as u32).to_be_bytes();
         self.buf[2..6].copy_from_slice(&len);
-        &self.buf[..self.len]
+        self.len
     }
 }
 
 /// TPM2_PCR_Extend(pcr, digests) with an empty password session.
 pub fn encode_pcr_extend(pcr: Pcr, digests: &DigestList, out: &mut [u8; MAX_MESSAGE]) -> usize {
-    let mut c = Command::new(TPM_ST_SESSIONS, TPM_CC_PCR_EXTEND);
+    let mut c = Command::new(out, TPM_ST_SESSIONS, TPM_CC_PCR_EXTEND);
     c.u32(pcr.0 as u32);
     // Authorization area: size, then TPMS_AUTH_COMMAND {handle, nonce (empty),
     // attributes 0, hmac (empty)}.
@@ -61,18 +61,12 @@ pub fn encode_pcr_extend(pcr: Pcr, digests: &DigestList, out: &mut [u8; MAX_MESS
     for d in digests.iter() {
         c.u16(d.alg().id()).bytes(d.as_bytes());
     }
-    let n = c.finish().len();
-    out[..n].copy_from_slice(&c.buf[..n]);
-    n
+    c.finish()
 }
 
 /// TPM2_GetCapability(TPM_CAP_PCRS, 0, 1).
 pub fn encode_get_capability_pcrs(out: &mut [u8; MAX_MESSAGE]) -> usize {
-    let mut c = Command::new(TPM_ST_NO_SESSIONS, TPM_CC_GET_CAPABILITY);
-    c.u32(TPM_CAP_PCRS).u32(0).u32(1);
-    let n = c.finish().len();
-    out[..n].copy_from_slice(&c.buf[..n]);
-    n
+    Command::new(out, TPM_ST_NO_SESSIONS, TPM_CC_GET_CAPABILITY).u32(TPM_CAP_PCRS).u32(0).u32(1).finish()
 }
 
 /// Bounds-checked big-endian reader over a response.
