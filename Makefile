@@ -58,6 +58,7 @@ unit-test: $(SETUP_STAMP)
 
 test: all payload-debug lint
 	$(CARGO) test --workspace --no-fail-fast -- --test-threads=2
+	$(MAKE) rpm-test
 
 lint: $(SETUP_STAMP)
 	$(CARGO) fmt --all -- --check

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Check the secure-kernel-loader RPM against what the spec promises and
+# against the tested payload. Fails (non-zero) on the first mismatch.
+#   rpm/test-rpm.sh <package.rpm> <tested skl.bin>
+set -euo pipefail
+rpm_file=$(realpath "$1")
+tested=$(realpath "$2")
+fail() { echo "rpm-test: FAIL: $*" >&2; exit 1; }
+
+[ -f "$rpm_file" ] || fail "no package at $rpm_file"
+
+# Metadata the spec promises.
+name=$(rpm -qp --qf '%{NAME}' "$rpm_file")
+arch=$(rpm -qp --qf '%{ARCH}' "$rpm_file")
+license=$(rpm -qp --qf '%{LICENSE}' "$rpm_file")
+version=$(rpm -qp --qf '%{VERSION}' "$rpm_file")
+want_version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+[ "$name" = secure-kernel-loader ] || fail "name $name"
+[ "$arch" = x86_64 ] || fail "arch $arch"
+[ "$license" = GPL-2.0-or-later ] || fail "license $license"
+[ "$version" = "$want_version" ] || fail "version $version, workspace says $want_version"
+
+# File list and modes (rpm --dump: path size mtime digest mode owner group ...).
+# %license lands in /usr/share/licenses/<name> (Fedora/Qubes) or <name>-<version> (Debian's rpm).
+want_files="/boot/skl.bin
+/usr/share/doc/secure-kernel-loader/README.md
+/usr/share/doc/secure-kernel-loader/design.md
+/usr/share/doc/secure-kernel-loader/launch-errors.md
+/usr/share/licenses/secure-kernel-loader/COPYING"
+files=$(rpm -qpl "$rpm_file" | sed -E "s,^/usr/share/licenses/secure-kernel-loader-$version,/usr/share/licenses/secure-kernel-loader," \
+        | grep -vx '/usr/share/licenses/secure-kernel-loader' | sort)
+[ "$files" = "$(echo "$want_files" | sort)" ] || fail "file list:
+$files"
+mode=$(rpm -qp --dump "$rpm_file" | awk '$1 == "/boot/skl.bin" { print $5 }')
+[ "$mode" = 0100644 ] || fail "/boot/skl.bin mode $mode"
+
+# Install into a temporary root: the payload lands at /boot/skl.bin and is
+# the tested binary, byte for byte.
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+(cd "$root" && rpm2cpio "$rpm_file" | cpio -idm --quiet)
+[ -f "$root/boot/skl.bin" ] || fail "no /boot/skl.bin in the package"
+cmp "$root/boot/skl.bin" "$tested" || fail "/boot/skl.bin differs from the tested $tested"
+[ "$(stat -c %a "$root/boot/skl.bin")" = 644 ] || fail "installed mode"
+rpm --root "$root/rpmroot" --dbpath /var/lib/rpm --initdb
+rpm --root "$root/rpmroot" --dbpath /var/lib/rpm --nodeps --noscripts --ignorearch -i "$rpm_file"
+cmp "$root/rpmroot/boot/skl.bin" "$tested" || fail "rpm -i installed a different skl.bin"
+
+# rpmlint: no errors. Accepted warnings are explained in the spec's comments
+# (no-changelogname-tag style and packager warnings depend on the host).
+lint=$(rpmlint -c rpm/rpmlint.toml "$rpm_file" 2>&1 || true)
+echo "$lint" | tail -3
+if echo "$lint" | grep -E '^[^ ]+: E: ' >/dev/null; then
+  fail "rpmlint errors:
+$lint"
+fi
+echo "rpm-test: ok ($rpm_file, /boot/skl.bin == $tested)"
