@@ -26,6 +26,24 @@ fn assert_pcr(r: &LaunchResult, alg: &str, pcr: u32, want: &[u8]) {
     }
 }
 
+/// `skl-tool predict` and `skl-tool eventlog verify` (the library the CLI
+/// runs) agree with what swtpm holds after the launch, in every bank.
+fn assert_skl_tool_agrees(r: &LaunchResult, kernel: std::path::PathBuf, format: skl_tool::log::Format, banks: &[&str]) {
+    use skl_tool::Bank;
+    let banks: Vec<Bank> = banks.iter().map(|b| Bank::parse(b).unwrap()).collect();
+    let dlme = skl_tool::kernel::dlme_from_elf(&fs::read(kernel).unwrap()).unwrap();
+    let steps = skl_tool::predict::steps(&skl(), &dlme, &[], &banks).unwrap();
+    let events = skl_tool::log::read(&r.log, format).expect("skl-tool reads the log");
+    let replay = skl_tool::log::replay(&events);
+    for (b, pcr, v) in skl_tool::predict::pcr_values(&steps, &banks).into_iter().filter(|x| x.1 == 17) {
+        let key = (b.name().to_string(), pcr);
+        let actual = r.host_pcrs.get(&key).or_else(|| r.report.pcrs.get(&key)).expect("PCR read back");
+        assert_eq!(hex(&v), hex(actual), "skl-tool predict, {} PCR 17", b.name());
+        let replayed = &replay.iter().find(|x| x.0 == b && x.1 == 17).expect("replayed").2;
+        assert_eq!(hex(replayed), hex(actual), "skl-tool eventlog replay, {} PCR 17", b.name());
+    }
+}
+
 fn assert_good_dlme_launch(r: &LaunchResult, base: u32, banks: &[&str]) {
     assert_eq!(r.status, Some(33), "launch did not reach the kernel:\n{}", r.summary());
     assert!(r.failure.is_none());
@@ -151,6 +169,12 @@ fn three_banks_sha1_sha256_sha384() {
     assert_good_dlme_launch(&r, 0x0200_0000, &["sha1", "sha256", "sha384"]);
     let (replayed, _) = predict::replay_tcg2(&r.log);
     assert_eq!(hex(&replayed[&("sha384".to_string(), 17)]), hex(&r.host_pcrs[&("sha384".to_string(), 17)]));
+    assert_skl_tool_agrees(
+        &r,
+        artifact("qemu-tests/kernel.elf"),
+        skl_tool::log::Format::Tpm20,
+        &["sha1", "sha256", "sha384"],
+    );
 }
 
 /// QEMU's tpm-crb implements locality 0 only: SKL must refuse it rather
@@ -257,4 +281,5 @@ fn tpm12_over_tis() {
     assert_eq!(names, ["SKINIT", "DLME entry offset", "DLME"]);
     assert_eq!(hex(&pcr), hex(&want), "TPM 1.2 log replay");
     assert_eq!(r.tpm_commands_at_locality_2, 2, "one TPM_Extend per measurement");
+    assert_skl_tool_agrees(&r, artifact("qemu-tests/kernel.elf"), skl_tool::log::Format::Tpm12, &["sha1"]);
 }

@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 pub mod addr;
+pub mod drtm;
 pub mod event_log;
 pub mod multiboot2;
 pub mod sl_header;

@@ -23,6 +23,7 @@ use crate::hash::{digest_all, BankSet, DigestList, HashAlg, MAX_BANKS};
 use crate::memory::PhysMemory;
 use crate::tpm::tpm2::Tpm2;
 use crate::tpm::{tpm12, Pcr, TpmError, TpmFamily, TpmTransport};
+use skl_bootinfo::drtm;
 use skl_bootinfo::event_log::{AlgSize, LogError, Tcg2Log, Tpm12Log, EV_SLAUNCH};
 use skl_bootinfo::multiboot2::Mbi;
 use skl_bootinfo::slrt::log_format;
@@ -173,7 +174,10 @@ fn validate_mbi<M: PhysMemory>(mem: &M, slrt: &Slrt, slb: PhysAddr, plan: &mut L
     for m in mbi.modules() {
         let mr = PhysRange::new(PhysAddr(m.start as u64), (m.end - m.start) as u64)
             .ok_or(LaunchError::BadModule { start: m.start as u64 })?;
-        if mr.overlaps(&slb_r) || (mbi.mmap().is_some() && !in_ram(&mr)) {
+        // Not in the log either: events appended after a module is hashed
+        // would change it under its measurement.
+        let in_log = plan.log.is_some_and(|(l, _)| l.overlaps(&mr));
+        if mr.overlaps(&slb_r) || in_log || (mbi.mmap().is_some() && !in_ram(&mr)) {
             return Err(LaunchError::BadModule { start: m.start as u64 });
         }
     }
@@ -249,14 +253,14 @@ fn measure<M: PhysMemory, T: TpmTransport>(
     // that cannot take the events stops the launch before any extend.
     let slb_image = PhysRange::new(slb, measured_size as u64).and_then(|r| mem.read(r)).unwrap_or(&[]);
     let skinit = digest_all(banks, slb_image);
-    let entry = digest_all(banks, &plan.entry_offset.to_le_bytes());
+    let entry = digest_all(banks, &drtm::entry_offset_bytes(plan.entry_offset));
     // validate() proved the DLME lies below 4 GiB, which the payload maps.
     let dlme = mem.read(plan.dlme).ok_or(LaunchError::DlmeAbove4G { end: plan.dlme.end() })?;
     let dlme = digest_all(banks, dlme);
     let steps = [
-        Measurement { pcr: Pcr::DRTM_CODE, digests: skinit, event: b"SKINIT", logged_only: true },
-        Measurement { pcr: Pcr::DRTM_CODE, digests: entry, event: b"DLME entry offset", logged_only: false },
-        Measurement { pcr: Pcr::DRTM_CODE, digests: dlme, event: b"DLME", logged_only: false },
+        Measurement { pcr: Pcr::DRTM_CODE, digests: skinit, event: drtm::EVENT_SKINIT, logged_only: true },
+        Measurement { pcr: Pcr::DRTM_CODE, digests: entry, event: drtm::EVENT_DLME_ENTRY, logged_only: false },
+        Measurement { pcr: Pcr::DRTM_CODE, digests: dlme, event: drtm::EVENT_DLME, logged_only: false },
     ];
     if let Some((range, format)) = plan.log {
         log_events(mem, range, format, family, banks, &steps)?;

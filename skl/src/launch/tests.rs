@@ -359,4 +359,7 @@ fn multiboot2_policy_is_enforced() {
         mb2_err(0, |t| t[e0 + 56 + 2..e0 + 56 + 4].copy_from_slice(&0xFFFFu16.to_le_bytes())),
         LaunchError::PolicyEntity { entity_type: 1 }
     );
+    // A module inside the log: the events appended after its measurement
+    // would rewrite it (found by fuzz/ `launch`).
+    assert_eq!(mb2_err(1, |t| p64(t, 104, MOD0 - 0x100)), LaunchError::BadModule { start: MOD0 });
 }
