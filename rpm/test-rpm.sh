@@ -54,4 +54,15 @@ if echo "$lint" | grep -E '^[^ ]+: E: ' >/dev/null; then
   fail "rpmlint errors:
 $lint"
 fi
-echo "rpm-test: ok ($rpm_file, /boot/skl.bin == $tested)"
+# The tools sub-package: skl-tool in /usr/bin, runs, reads the packaged skl.bin.
+tools=${rpm_file/secure-kernel-loader-/secure-kernel-loader-tools-}
+[ -f "$tools" ] || fail "no tools package next to $rpm_file"
+[ "$(rpm -qpl "$tools")" = /usr/bin/skl-tool ] || fail "tools file list: $(rpm -qpl "$tools")"
+(cd "$root" && rpm2cpio "$tools" | cpio -idm --quiet)
+"$root/usr/bin/skl-tool" info "$root/boot/skl.bin" | grep -q "measured size" || fail "packaged skl-tool cannot read skl.bin"
+lint=$(rpmlint -c rpm/rpmlint.toml "$tools" 2>&1 || true)
+if echo "$lint" | grep -E '^[^ ]+: E: ' >/dev/null; then
+  fail "rpmlint errors (tools):
+$lint"
+fi
+echo "rpm-test: ok ($rpm_file, /boot/skl.bin == $tested; tools package ok)"
