@@ -51,6 +51,7 @@ payload-debug: $(SETUP_STAMP)
 
 -include qemu-tests/guest/guest.mk
 -include rpm/rpm.mk
+-include fuzz/fuzz.mk
 
 ## ---- tests -------------------------------------------------------------
 unit-test: $(SETUP_STAMP)
@@ -59,9 +60,11 @@ unit-test: $(SETUP_STAMP)
 test: all payload-debug lint
 	$(CARGO) test --workspace --no-fail-fast -- --test-threads=2
 	$(MAKE) rpm-test
+	$(MAKE) fuzz-smoke
 
 lint: $(SETUP_STAMP)
 	$(CARGO) fmt --all -- --check
+	rustfmt --check --edition 2021 --config-path rustfmt.toml fuzz/src/*.rs fuzz/fuzz_targets/*.rs
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) clippy -p skl --target $(PAYLOAD_TARGET) --release -- -D warnings
 
@@ -75,5 +78,5 @@ run: all payload-debug
 	$(CARGO) run -q -p qemu-tests --bin skl-demo
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) fuzz/target
 	$(CARGO) clean
