@@ -243,6 +243,8 @@ impl Launch {
             (u32::from_le_bytes(slrt[8..12].try_into().unwrap()), u32::from_le_bytes(slrt[12..16].try_into().unwrap()))
         });
         let log = ram(0x90_0000, 0x8000);
+        let measured = u16::from_le_bytes([slb[2], slb[3]]) as usize;
+        let slb_image_after = ram(self.slb_base as u64, measured);
         let stamps = ram(0x50_0018, 16);
         let tsc = |o: usize| u64::from_le_bytes(stamps[o..o + 8].try_into().unwrap());
         let tsc_entry_to_kernel = (tsc(8) > tsc(0) && tsc(0) != 0).then(|| tsc(8) - tsc(0));
@@ -265,6 +267,7 @@ impl Launch {
             proxy_log,
             tpm_commands_at_locality_2,
             tsc_entry_to_kernel,
+            slb_image_after,
         }
     }
 }
@@ -302,6 +305,8 @@ pub struct LaunchResult {
     /// TSC ticks from the SLB entry to the kernel's entry (instructions when
     /// run with [`Launch::icount`]).
     pub tsc_entry_to_kernel: Option<u64>,
+    /// The measured part of the SLB as guest RAM held it after the run.
+    pub slb_image_after: Vec<u8>,
 }
 
 impl LaunchResult {

@@ -33,7 +33,8 @@ const CTRL_STS_IDLE: u32 = 1 << 1;
 /// INTF_ID.CapLocality: localities other than 0 are implemented.
 pub const INTF_CAP_LOCALITY: u32 = 1 << 8;
 
-const POLLS_SHORT: u32 = 2_000_000;
+/// As for TIS (`tis.rs`): long enough at ~0.1 µs per MMIO read.
+const POLLS_SHORT: u32 = 20_000_000;
 const POLLS_LONG: u32 = 30_000_000;
 
 pub struct Crb<M: Mmio> {

@@ -22,11 +22,13 @@ const STS_GO: u8 = 0x20;
 const STS_DATA_AVAIL: u8 = 0x10;
 const STS_EXPECT: u8 = 0x08;
 
-/// Polls before a wait counts as a timeout. Each poll is an MMIO read of an
-/// LPC/SPI device (≥ 1 µs on hardware), so these bound the waits to roughly
-/// the PTP timeouts A/B (locality, ready: 750 ms / 2 s) and D (command
-/// completion, generous for a TPM busy after the DRTM hash).
-const POLLS_SHORT: u32 = 2_000_000;
+/// Polls before a wait counts as a timeout. Each poll is one MMIO read: about
+/// 1-2 µs on an LPC or SPI TPM, but as little as ~0.1 µs on a memory-mapped
+/// firmware TPM. The counts are chosen so that even at 0.1 µs a poll loop
+/// lasts the PTP timeouts B (2 s: locality, commandReady, after a DRTM some
+/// TPMs are slow; TrenchBoot SKL f16a0d0) and D (command completion); on a
+/// dead LPC TPM the launch then fails after ~20-60 s rather than never.
+const POLLS_SHORT: u32 = 20_000_000;
 const POLLS_LONG: u32 = 30_000_000;
 
 /// A TIS/FIFO TPM over an [`Mmio`] window covering all five localities.
