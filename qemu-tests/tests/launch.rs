@@ -283,3 +283,12 @@ fn tpm12_over_tis() {
     assert_eq!(r.tpm_commands_at_locality_2, 2, "one TPM_Extend per measurement");
     assert_skl_tool_agrees(&r, artifact("qemu-tests/kernel.elf"), skl_tool::log::Format::Tpm12, &["sha1"]);
 }
+
+/// The debug build says why it stopped, in one line, on port 0xE9.
+#[test]
+fn debug_build_logs_a_clear_error() {
+    let r = Launch::new().slb(artifact("skl-debug.bin")).scenario("entry_outside_dlme").run();
+    assert_eq!(r.status, Some(0), "{}", r.summary());
+    let line = r.debugcon.lines().find(|l| l.starts_with("SKL: error")).unwrap_or_else(|| panic!("{}", r.summary()));
+    assert!(line.contains("0x2007") && line.contains("entry outside the DLME"), "{line}");
+}
