@@ -3,6 +3,7 @@
 //!
 //! Exit codes: 0 success; 1 verification mismatch; 2 bad input or usage.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -127,6 +128,20 @@ fn parse_num(s: &str) -> Result<u64, String> {
     r.map_err(|e| format!("{s}: {e}"))
 }
 
+/// `println!` that ends the program quietly when stdout is closed early
+/// (`skl-tool eventlog show big.log | head`), instead of panicking.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($t)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+            eprintln!("skl-tool: stdout: {e}");
+            std::process::exit(2);
+        }
+    }};
+}
+
 /// A one-line error naming the file.
 struct Failure(String);
 
@@ -176,21 +191,21 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                         )
                     })
                     .collect();
-                println!(
+                out!(
                     "{{\"mode\": \"{mode}\", \"entry_offset\": {}, \"dlme_size\": {}, \"pcrs\": [{}]}}",
                     dlme.entry_offset,
                     dlme.bytes.len(),
                     items.join(", ")
                 );
             } else {
-                println!("mode: {mode} (DLME {} bytes, entry offset {:#x})", dlme.bytes.len(), dlme.entry_offset);
+                out!("mode: {mode} (DLME {} bytes, entry offset {:#x})", dlme.bytes.len(), dlme.entry_offset);
                 for (b, p, v) in &vals {
                     let note = if *p == 18 && dlme.has_mle_header {
                         "  (before the kernel: Xen then measures the MBI and modules)"
                     } else {
                         ""
                     };
-                    println!("{:<6} PCR {p}: {}{note}", b.name(), hex(v));
+                    out!("{:<6} PCR {p}: {}{note}", b.name(), hex(v));
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -215,25 +230,22 @@ fn info(skl: &Path, json: bool) -> Result<ExitCode, Failure> {
                 )
             })
             .collect();
-        println!(
+        out!(
             "{{\"file_size\": {}, \"entry\": {}, \"measured_size\": {}, \"skl_info\": {}, \"bootloader_data\": {}, \"version\": {}, \"banks\": {{{}}}}}",
             b.len(), l.entry, l.measured_size, l.skl_info, l.bootloader_data, l.version, d.join(", ")
         );
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{}", skl.display());
-    println!("  file size         {} bytes (GRUB accepts up to {})", b.len(), SLB_SIZE - 0x1000);
-    println!("  entry             {:#06x}", l.entry);
-    println!("  measured size     {} bytes", l.measured_size);
-    println!(
-        "  skl_info          {:#06x}  UUID 78f1268e-0492-11e9-832a-c85b76c4cc02, version {}",
-        l.skl_info, l.version
-    );
-    println!("  bootloader data   {:#06x}  (the SLRT, 4 KiB)", l.bootloader_data);
+    out!("{}", skl.display());
+    out!("  file size         {} bytes (GRUB accepts up to {})", b.len(), SLB_SIZE - 0x1000);
+    out!("  entry             {:#06x}", l.entry);
+    out!("  measured size     {} bytes", l.measured_size);
+    out!("  skl_info          {:#06x}  UUID 78f1268e-0492-11e9-832a-c85b76c4cc02, version {}", l.skl_info, l.version);
+    out!("  bootloader data   {:#06x}  (the SLRT, 4 KiB)", l.bootloader_data);
     for k in Bank::ALL {
         let d = k.hash(measured);
-        println!("  {:<6} image      {}", k.name(), hex(&d));
-        println!("  {:<6} PCR 17     {}  (after SKINIT)", k.name(), hex(&k.extend_digest(&k.zero(), &d)));
+        out!("  {:<6} image      {}", k.name(), hex(&d));
+        out!("  {:<6} PCR 17     {}  (after SKINIT)", k.name(), hex(&k.extend_digest(&k.zero(), &d)));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -274,11 +286,11 @@ fn eventlog(cmd: LogCmd) -> Result<ExitCode, Failure> {
     match cmd {
         LogCmd::Show(i) => {
             let (evs, f) = load_log(&i)?;
-            println!("{}: {:?} DRTM log, {} events", i.log.display(), f, evs.len());
+            out!("{}: {:?} DRTM log, {} events", i.log.display(), f, evs.len());
             for e in &evs {
-                println!("#{:<3} @{:#06x} PCR {:<2} {:<16} \"{}\"", e.index, e.offset, e.pcr, e.type_name(), e.text());
+                out!("#{:<3} @{:#06x} PCR {:<2} {:<16} \"{}\"", e.index, e.offset, e.pcr, e.type_name(), e.text());
                 for (b, d) in &e.digests {
-                    println!("       {:<6} {}", b.name(), hex(d));
+                    out!("       {:<6} {}", b.name(), hex(d));
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -286,7 +298,7 @@ fn eventlog(cmd: LogCmd) -> Result<ExitCode, Failure> {
         LogCmd::Replay(i) => {
             let (evs, _) = load_log(&i)?;
             for (b, p, v) in log::replay(&evs) {
-                println!("{:<6} PCR {p}: {}", b.name(), hex(&v));
+                out!("{:<6} PCR {p}: {}", b.name(), hex(&v));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -311,7 +323,7 @@ fn eventlog(cmd: LogCmd) -> Result<ExitCode, Failure> {
                 for (e, p) in evs.iter().zip(&st) {
                     let bad = e.digests.iter().find(|(b, d)| p.digests.iter().any(|(pb, pd)| pb == b && pd != d));
                     if e.text() != p.event || bad.is_some() {
-                        println!(
+                        out!(
                             "event #{} (\"{}\") differs from the prediction (\"{}\"): first cause of a PCR {} mismatch",
                             e.index,
                             e.text(),
@@ -326,10 +338,10 @@ fn eventlog(cmd: LogCmd) -> Result<ExitCode, Failure> {
             let got = log::replay(&evs);
             for (b, n, v) in &want {
                 match got.iter().find(|(gb, gn, _)| gb == b && gn == n) {
-                    Some((_, _, g)) if g == v => println!("{:<6} PCR {n}: ok", b.name()),
+                    Some((_, _, g)) if g == v => out!("{:<6} PCR {n}: ok", b.name()),
                     other => {
                         mismatch = true;
-                        println!(
+                        out!(
                             "{:<6} PCR {n}: MISMATCH: replay {} vs given {}",
                             b.name(),
                             other.map(|o| hex(&o.2)).unwrap_or("(no events)".into()),
@@ -340,7 +352,7 @@ fn eventlog(cmd: LogCmd) -> Result<ExitCode, Failure> {
                             .filter(|e| e.pcr == *n)
                             .map(|e| format!("#{} \"{}\"", e.index, e.text()))
                             .collect();
-                        println!("       events extending it: {}", contrib.join(", "));
+                        out!("       events extending it: {}", contrib.join(", "));
                     }
                 }
             }
