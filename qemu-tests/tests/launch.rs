@@ -292,3 +292,11 @@ fn debug_build_logs_a_clear_error() {
     let line = r.debugcon.lines().find(|l| l.starts_with("SKL: error")).unwrap_or_else(|| panic!("{}", r.summary()));
     assert!(line.contains("0x2007") && line.contains("entry outside the DLME"), "{line}");
 }
+
+/// Newer bootloaders (GRUB-newest, coreboot) add AMD_INFO: accepted, and it
+/// changes nothing SKL measures.
+#[test]
+fn amd_info_entry_is_accepted() {
+    let r = Launch::new().config("amd_info", "1").run();
+    assert_good_dlme_launch(&r, 0x0200_0000, &["sha1", "sha256"]);
+}
