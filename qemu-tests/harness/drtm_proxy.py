@@ -134,8 +134,18 @@ def main():
             ram = mmap.mmap(f.fileno(), 0)
         if ram is not None:
             serve_mailbox(args, swtpm, ram)
-        r, _, _ = select.select([qemu], [], [], 0.005)
-        if not r:
+        r, _, _ = select.select([qemu, swtpm], [], [], 0.005)
+        if swtpm in r:
+            # The rest of a response that arrived after read_response's quiet
+            # period: QEMU is still reading it.
+            late = swtpm.recv(65536)
+            if not late:
+                log(args, "swtpm closed the control channel")
+                break
+            qemu.sendall(late)
+            log(args, f"late response bytes: {len(late)}")
+            continue
+        if qemu not in r:
             continue
         msg, fds = recv_with_fds(qemu)
         if not msg:
