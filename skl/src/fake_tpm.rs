@@ -42,6 +42,8 @@ pub struct FakeTpm {
     pub dead: bool,
     /// Behave as a TPM 1.2 (SHA-1 only, TPM_Extend).
     pub tpm12: bool,
+    /// A TPM 2.0 behind a TIS 1.3 interface (InterfaceVersion 0b010).
+    pub tis13: bool,
     state: State,
     cmd: Vec<u8>,
     rsp: Vec<u8>,
@@ -64,6 +66,7 @@ impl FakeTpm {
             active: None,
             dead: false,
             tpm12: false,
+            tis13: false,
             state: State::Idle,
             cmd: vec![],
             rsp: vec![],
@@ -84,7 +87,14 @@ impl FakeTpm {
     fn execute12(&mut self) {
         let c = self.cmd.clone();
         let be32 = |o: usize| u32::from_be_bytes(c[o..o + 4].try_into().unwrap());
-        assert_eq!(u16::from_be_bytes([c[0], c[1]]), 0x00C1);
+        if u16::from_be_bytes([c[0], c[1]]) != 0x00C1 {
+            // A TPM 2.0 command (the family probe): TPM_BADTAG.
+            self.commands.push((be32(6), self.active.unwrap()));
+            self.rsp = vec![0x00, 0xC4, 0, 0, 0, 10, 0, 0, 0, 0x1E];
+            self.rsp_pos = 0;
+            self.state = State::Completion;
+            return;
+        }
         let ord = be32(6);
         let loc = self.active.unwrap();
         self.commands.push((ord, loc));
@@ -255,8 +265,8 @@ impl Mmio for FakeTpm {
             return u32::MAX;
         }
         match off & 0xFFF {
-            0x14 if self.tpm12 => 0x2000_0697, // TIS 1.3, TPM 1.2
-            0x14 => 0x3000_0697,               // FIFO interface, TPM 2.0
+            0x14 if self.tpm12 || self.tis13 => 0x2000_0697, // TIS 1.3: TPM 1.2, or TPM 2.0 on TIS 1.3
+            0x14 => 0x3000_0697,                             // FIFO interface, TPM 2.0
             _ => 0,
         }
     }

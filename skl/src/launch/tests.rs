@@ -175,7 +175,9 @@ fn tpm12_launch_extends_sha1_and_writes_the_txt_log() {
     let mut t = Tis::open(FakeTis(RefCell::new(FakeTpm::new_tpm12())), Locality::TWO).unwrap();
     run(&mut ram, &mut t, PhysAddr(SLB)).unwrap();
     let fake = t.into_inner().0.into_inner();
-    assert_eq!(fake.commands, [(0x14, 2), (0x14, 2)]);
+    // The TIS 1.3 interface is ambiguous: one TPM2_GetCapability probe
+    // (answered with TPM_BADTAG), then one TPM_Extend per measurement.
+    assert_eq!(fake.commands, [(0x17A, 2), (0x14, 2), (0x14, 2)]);
     let dlme = ram.bytes[(DLME - RAM) as usize..(DLME - RAM + DLME_SIZE) as usize].to_vec();
     let want = extend(4, &extend(4, &[0; 20], &(ENTRY as u32).to_le_bytes()), &dlme);
     assert_eq!(fake.pcr(4, 17), &want[..]);
@@ -362,4 +364,16 @@ fn multiboot2_policy_is_enforced() {
     // A module inside the log: the events appended after its measurement
     // would rewrite it (found by fuzz/ `launch`).
     assert_eq!(mb2_err(1, |t| p64(t, 104, MOD0 - 0x100)), LaunchError::BadModule { start: MOD0 });
+}
+
+#[test]
+fn tpm20_behind_a_tis13_interface_is_recognised() {
+    let mut f = FakeTpm::new(&[0x000B]);
+    f.tis13 = true;
+    let mut ram = setup(|_| {});
+    let mut t = Tis::open(FakeTis(RefCell::new(f)), Locality::TWO).unwrap();
+    assert_eq!(crate::tpm::TpmTransport::family(&t), crate::tpm::TpmFamily::Tpm20);
+    run(&mut ram, &mut t, PhysAddr(SLB)).unwrap();
+    let fake = t.into_inner().0.into_inner();
+    assert_eq!(fake.commands, [(0x17A, 2), (0x17A, 2), (0x182, 2), (0x182, 2)]);
 }
