@@ -1,6 +1,9 @@
-//! skl-tool's logic as a library, so the QEMU tests use the very code the
-//! user runs: PCR prediction ([`predict`]), DLME extraction from a kernel
-//! ([`kernel`]), event-log reading and replay ([`log`]).
+//! skl-tool's logic as a library, so the tests (and the QEMU launch tests)
+//! use the very code the user runs: PCR prediction ([`predict`]), DLME
+//! extraction from a kernel ([`kernel`]), event-log reading, replay and
+//! verification ([`log`]).
+
+#![forbid(unsafe_code)]
 
 pub mod kernel;
 pub mod log;
@@ -10,7 +13,7 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
 /// A PCR bank by its tpm2-tools name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Bank {
     Sha1,
     Sha256,
@@ -29,9 +32,12 @@ impl Bank {
             Bank::Sha512 => "sha512",
         }
     }
+    /// A bank from its tpm2-tools name (`sha256`, case-insensitive).
     pub fn parse(s: &str) -> Option<Bank> {
-        Bank::ALL.into_iter().find(|b| b.name() == s.trim().to_ascii_lowercase())
+        let s = s.trim().to_ascii_lowercase();
+        Bank::ALL.into_iter().find(|b| b.name() == s)
     }
+    /// TPM_ALG_ID.
     pub fn tpm_alg(self) -> u16 {
         match self {
             Bank::Sha1 => 0x0004,
@@ -43,6 +49,16 @@ impl Bank {
     pub fn from_tpm_alg(id: u16) -> Option<Bank> {
         Bank::ALL.into_iter().find(|b| b.tpm_alg() == id)
     }
+    /// Digest size in bytes.
+    pub fn size(self) -> usize {
+        match self {
+            Bank::Sha1 => 20,
+            Bank::Sha256 => 32,
+            Bank::Sha384 => 48,
+            Bank::Sha512 => 64,
+        }
+    }
+    /// H(data).
     pub fn hash(self, data: &[u8]) -> Vec<u8> {
         match self {
             Bank::Sha1 => Sha1::digest(data).to_vec(),
@@ -51,8 +67,9 @@ impl Bank {
             Bank::Sha512 => Sha512::digest(data).to_vec(),
         }
     }
+    /// The value SKINIT's DRTM reset leaves in PCR 17–22: all zeros.
     pub fn zero(self) -> Vec<u8> {
-        vec![0; self.hash(b"").len()]
+        vec![0; self.size()]
     }
     /// PCR extend with a digest: H(old || digest).
     pub fn extend_digest(self, old: &[u8], digest: &[u8]) -> Vec<u8> {
@@ -60,16 +77,70 @@ impl Bank {
         b.extend_from_slice(digest);
         self.hash(&b)
     }
+    /// E(old, data) = H(old || H(data)): what a TPM extend of `data`'s
+    /// measurement does.
+    pub fn extend_data(self, old: &[u8], data: &[u8]) -> Vec<u8> {
+        self.extend_digest(old, &self.hash(data))
+    }
 }
 
+/// Lower-case hex, no prefix.
 pub fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// Hex with an optional `0x` prefix, either case.
 pub fn unhex(s: &str) -> Option<Vec<u8>> {
-    let s = s.trim().trim_start_matches("0x").trim_start_matches("0X");
-    if !s.len().is_multiple_of(2) {
+    let s = s.trim();
+    let s = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")).unwrap_or(s);
+    if !s.len().is_multiple_of(2) || !s.bytes().all(|c| c.is_ascii_hexdigit()) {
         return None;
     }
     (0..s.len() / 2).map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()).collect()
+}
+
+/// A string as a JSON string literal (the tool prints JSON by hand).
+pub fn json_str(s: &str) -> String {
+    let mut o = String::with_capacity(s.len() + 2);
+    o.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            '\n' => o.push_str("\\n"),
+            '\r' => o.push_str("\\r"),
+            '\t' => o.push_str("\\t"),
+            c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
+            c => o.push(c),
+        }
+    }
+    o.push('"');
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_round_trip_and_rejects() {
+        assert_eq!(unhex("0xA0ff"), Some(vec![0xa0, 0xff]));
+        assert_eq!(unhex("abc"), None);
+        assert_eq!(unhex("+1"), None);
+        assert_eq!(hex(&[0, 0xab]), "00ab");
+    }
+
+    #[test]
+    fn sizes_match_the_hashes() {
+        for b in Bank::ALL {
+            assert_eq!(b.hash(b"").len(), b.size());
+            assert_eq!(Bank::parse(&b.name().to_uppercase()), Some(b));
+            assert_eq!(Bank::from_tpm_alg(b.tpm_alg()), Some(b));
+        }
+    }
+
+    #[test]
+    fn json_escapes() {
+        assert_eq!(json_str("a\"b\\\n\u{1}"), "\"a\\\"b\\\\\\n\\u0001\"");
+    }
 }

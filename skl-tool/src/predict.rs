@@ -1,11 +1,39 @@
-//! PCR 17/18 after a launch, per bank, in the order SKL measures
-//! (`skl_bootinfo::drtm`, shared with the payload).
+//! PCR 17/18 after a launch, per bank, in the order the launch measures
+//! (`skl_bootinfo::drtm`, shared with the payload):
+//!
+//! ```text
+//! PCR 17 = E(E(E(0, H(skl.bin[0 : measured_size])), H(le32(entry_offset))), H(DLME))
+//!          then E(…, H(module_i)) for each Multiboot2 module, in load order
+//! PCR 18 = E(0, H(MBI))            (TrenchBoot Xen; only when the MBI is known)
+//! ```
+//!
+//! with E(old, d) = H(old ‖ d), old starting at all zeros (SKINIT's DRTM
+//! reset). SKINIT itself performs the first extend; SKL logs it as "SKINIT"
+//! and extends the entry offset and the DLME. In DLME mode (the kernel has a
+//! TXT MLE header: TrenchBoot Xen) the kernel measures the MBI and the
+//! modules under the SLRT's DRTM policy; in Multiboot2 mode SKL does, and
+//! also measures the SLRT into PCR 18 (run-time addresses: not predicted).
 
 use skl_bootinfo::drtm;
-use skl_bootinfo::sl_header::parse_slb_image;
+use skl_bootinfo::sl_header::{parse_slb_image, SlHeaderError};
 
 use crate::kernel::Dlme;
 use crate::Bank;
+
+/// Event text of a module measurement (GRUB's policy `evt_info`).
+pub const EVENT_MODULE: &str = "Measured MB2 module";
+/// Event text of the MBI measurement (GRUB's policy `evt_info`).
+pub const EVENT_MBI: &str = "Measured MB2 information";
+
+/// Who performs a measurement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    /// The CPU (SKINIT); SKL only logs it.
+    Skinit,
+    Skl,
+    /// The DLME (TrenchBoot Xen) under the DRTM policy.
+    Kernel,
+}
 
 /// One step of the launch's measurements, as it appears in the log.
 #[derive(Debug, Clone)]
@@ -16,30 +44,96 @@ pub struct Step {
     pub digests: Vec<(Bank, Vec<u8>)>,
     /// Logged only (SKINIT extended PCR 17 itself, from zero).
     pub logged_only: bool,
+    pub actor: Actor,
+}
+
+/// A predicted PCR value, or why there is none.
+#[derive(Debug, Clone)]
+pub struct PcrValue {
+    pub bank: Bank,
+    pub pcr: u32,
+    /// `None`: depends on run-time data (`runtime` says which).
+    pub value: Option<Vec<u8>>,
+    pub runtime: &'static str,
+}
+
+/// Everything a launch measures that can be known in advance.
+#[derive(Debug, Clone)]
+pub struct Prediction {
+    pub steps: Vec<Step>,
+    pub pcrs: Vec<PcrValue>,
+}
+
+/// Why `skl.bin` is not loadable, naming the header field.
+pub fn describe_header_error(e: SlHeaderError) -> String {
+    match e {
+        SlHeaderError::TooShort(n) => format!("header: file is {n} bytes, shorter than the 8-byte SL header"),
+        SlHeaderError::FileTooLarge(n) => format!("file size {n} bytes: above the 61440 GRUB accepts (4 KiB kept for the SLRT)"),
+        SlHeaderError::MeasuredBeyondFile { measured, file } => {
+            format!("field measured_size (offset 2) = {measured:#x}: beyond the end of the file ({file:#x} bytes)")
+        }
+        SlHeaderError::EntryNotMeasured { entry, measured } => {
+            format!("field entry (offset 0) = {entry:#x}: not below measured_size {measured:#x}")
+        }
+        SlHeaderError::InfoNotMeasured { info, measured } => {
+            format!("field skl_info (offset 4) = {info:#x}: skl_info (20 bytes) not inside measured_size {measured:#x}")
+        }
+        SlHeaderError::BadUuid => "field skl_info.uuid: not the SKL UUID 78f1268e-0492-11e9-832a-c85b76c4cc02".into(),
+        SlHeaderError::BootloaderDataMeasured { bootloader_data, measured } => format!(
+            "field bootloader_data (offset 6) = {bootloader_data:#x}: overlaps the measured bytes (measured_size {measured:#x})"
+        ),
+        SlHeaderError::BootloaderDataTooHigh(bl) => {
+            format!("field bootloader_data (offset 6) = {bl:#x}: less than 4 KiB left before the end of the 64 KiB SLB")
+        }
+    }
+}
+
+/// The bytes SKINIT measures: `skl[0 : measured_size]` of a valid image.
+pub fn measured_bytes(skl: &[u8]) -> Result<&[u8], String> {
+    let layout = parse_slb_image(skl).map_err(describe_header_error)?;
+    Ok(&skl[..layout.measured_size as usize])
+}
+
+/// PCR 17 right after SKINIT: E(0, H(skl[0 : measured_size])).
+pub fn pcr17_after_skinit(bank: Bank, measured: &[u8]) -> Vec<u8> {
+    bank.extend_data(&bank.zero(), measured)
 }
 
 /// The launch's measurements: SKINIT of the measured part of `skl`, the
-/// entry offset, the DLME; in Multiboot2 mode (a DLME without MLE header)
-/// also each module into PCR 17 (MBI and SLRT go to PCR 18 and depend on
-/// run-time addresses: pass them to [`pcr_values`] when known).
+/// entry offset, the DLME, then each module into PCR 17 (by SKL in
+/// Multiboot2 mode, by the kernel in DLME mode).
 pub fn steps(skl: &[u8], dlme: &Dlme, modules: &[Vec<u8>], banks: &[Bank]) -> Result<Vec<Step>, String> {
-    let layout = parse_slb_image(skl).map_err(|e| format!("skl.bin header: {e:?}"))?;
-    let measured = &skl[..layout.measured_size as usize];
-    let step = |pcr: u32, event: &[u8], data: &[u8], logged_only: bool| Step {
+    steps_with_mbi(skl, dlme, modules, None, banks)
+}
+
+/// [`steps`], plus the MBI into PCR 18 when it is given and the kernel is
+/// the one measuring it (DLME mode).
+pub fn steps_with_mbi(
+    skl: &[u8],
+    dlme: &Dlme,
+    modules: &[Vec<u8>],
+    mbi: Option<&[u8]>,
+    banks: &[Bank],
+) -> Result<Vec<Step>, String> {
+    let measured = measured_bytes(skl)?;
+    let step = |pcr: u32, event: &[u8], data: &[u8], actor: Actor| Step {
         pcr,
         event: String::from_utf8_lossy(event).into_owned(),
         digests: banks.iter().map(|b| (*b, b.hash(data))).collect(),
-        logged_only,
+        logged_only: actor == Actor::Skinit,
+        actor,
     };
     let mut out = vec![
-        step(drtm::PCR_CODE, drtm::EVENT_SKINIT, measured, true),
-        step(drtm::PCR_CODE, drtm::EVENT_DLME_ENTRY, &drtm::entry_offset_bytes(dlme.entry_offset), false),
-        step(drtm::PCR_CODE, drtm::EVENT_DLME, &dlme.bytes, false),
+        step(drtm::PCR_CODE, drtm::EVENT_SKINIT, measured, Actor::Skinit),
+        step(drtm::PCR_CODE, drtm::EVENT_DLME_ENTRY, &drtm::entry_offset_bytes(dlme.entry_offset), Actor::Skl),
+        step(drtm::PCR_CODE, drtm::EVENT_DLME, &dlme.bytes, Actor::Skl),
     ];
-    if !dlme.has_mle_header {
-        for m in modules {
-            out.push(step(drtm::PCR_CODE, b"Measured MB2 module", m, false));
-        }
+    let policy_actor = if dlme.has_mle_header { Actor::Kernel } else { Actor::Skl };
+    if let (Some(m), true) = (mbi, dlme.has_mle_header) {
+        out.push(step(drtm::PCR_DATA, EVENT_MBI.as_bytes(), m, policy_actor));
+    }
+    for m in modules {
+        out.push(step(drtm::PCR_CODE, EVENT_MODULE.as_bytes(), m, policy_actor));
     }
     Ok(out)
 }
@@ -52,11 +146,77 @@ pub fn pcr_values(steps: &[Step], banks: &[Bank]) -> Vec<(Bank, u32, Vec<u8>)> {
         for pcr in [drtm::PCR_CODE, drtm::PCR_DATA] {
             let mut v = b.zero();
             for s in steps.iter().filter(|s| s.pcr == pcr) {
-                let d = &s.digests.iter().find(|(x, _)| *x == b).expect("digest for every bank").1;
-                v = b.extend_digest(&v, d);
+                if let Some((_, d)) = s.digests.iter().find(|(x, _)| *x == b) {
+                    v = b.extend_digest(&v, d);
+                }
             }
             out.push((b, pcr, v));
         }
     }
     out
+}
+
+/// The whole prediction: steps, PCR 17 per bank, PCR 18 per bank when the
+/// MBI is given in DLME mode (otherwise marked run-time).
+pub fn predict(
+    skl: &[u8],
+    dlme: &Dlme,
+    modules: &[Vec<u8>],
+    mbi: Option<&[u8]>,
+    banks: &[Bank],
+) -> Result<Prediction, String> {
+    let steps = steps_with_mbi(skl, dlme, modules, mbi, banks)?;
+    let values = pcr_values(&steps, banks);
+    let pcrs = values
+        .into_iter()
+        .map(|(bank, pcr, v)| {
+            let (value, runtime) = match (pcr, dlme.has_mle_header, mbi.is_some()) {
+                (drtm::PCR_DATA, false, _) => (None, "depends on the MBI and the SLRT"),
+                (drtm::PCR_DATA, true, false) => (None, "depends on the MBI"),
+                _ => (Some(v), ""),
+            };
+            PcrValue { bank, pcr, value, runtime }
+        })
+        .collect();
+    Ok(Prediction { steps, pcrs })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::dlme_direct;
+
+    fn skl() -> Vec<u8> {
+        let mut f = vec![0xccu8; 0x40];
+        f[0..8].copy_from_slice(&[0x20, 0, 0x40, 0, 8, 0, 0x40, 0]);
+        f[8..24].copy_from_slice(&skl_bootinfo::sl_header::SKL_UUID);
+        f
+    }
+
+    #[test]
+    fn order_is_skinit_entry_dlme_then_modules() {
+        let d = dlme_direct(b"kernel", 1).unwrap();
+        let b = Bank::Sha256;
+        let p = predict(&skl(), &d, &[b"m1".to_vec()], Some(b"mbi"), &[b]).unwrap();
+        let mut want = b.zero();
+        for data in [&skl()[..], &1u32.to_le_bytes(), b"kernel", b"m1"] {
+            want = b.extend_data(&want, data);
+        }
+        assert_eq!(p.pcrs[0].value.as_deref(), Some(&want[..]));
+        // No MLE header: Multiboot2 mode, SKL measures the MBI with the SLRT.
+        assert_eq!(p.pcrs[1].value, None);
+        assert_eq!(p.pcrs[1].runtime, "depends on the MBI and the SLRT");
+        let names: Vec<_> = p.steps.iter().map(|s| s.event.as_str()).collect();
+        assert_eq!(names, ["SKINIT", "DLME entry offset", "DLME", EVENT_MODULE]);
+    }
+
+    #[test]
+    fn header_errors_name_the_field() {
+        let mut f = skl();
+        f[2] = 0x41;
+        assert!(measured_bytes(&f).unwrap_err().contains("measured_size (offset 2)"));
+        let mut f = skl();
+        f[9] ^= 1;
+        assert!(measured_bytes(&f).unwrap_err().contains("skl_info.uuid"));
+    }
 }

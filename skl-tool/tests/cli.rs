@@ -1,48 +1,109 @@
-//! skl-tool against inputs built by hand in the test, expected values
-//! computed here with the sha crates.
+//! skl-tool run as the user runs it, on inputs built byte by byte here;
+//! expected values computed here with the sha crates, not with the tool's
+//! library.
 
 use std::process::Command;
 
-use sha2::{Digest, Sha256};
-use skl_bootinfo::event_log::{AlgSize, Tcg2Log, Tpm12Log, EV_SLAUNCH};
+use sha1::Sha1;
+use sha2::{Digest, Sha256, Sha384, Sha512};
+use skl_bootinfo::event_log::{AlgSize, Tcg2Log, Tpm12Log, EV_NO_ACTION, EV_SLAUNCH};
 
 const SKL_UUID: [u8; 16] =
     [0x78, 0xf1, 0x26, 0x8e, 0x04, 0x92, 0x11, 0xe9, 0x83, 0x2a, 0xc8, 0x5b, 0x76, 0xc4, 0xcc, 0x02];
 const MLE_UUID: [u8; 16] =
     [0x5a, 0xac, 0x82, 0x90, 0x6f, 0x47, 0xa7, 0x74, 0x0f, 0x5c, 0x55, 0xa2, 0xcb, 0x51, 0xb6, 0x42];
 
-fn tool(args: &[&str]) -> (i32, String, String) {
+// ---------------------------------------------------------------- helpers
+
+struct Run {
+    code: i32,
+    out: String,
+    err: String,
+}
+
+fn tool(args: &[&str]) -> Run {
     let o = Command::new(env!("CARGO_BIN_EXE_skl-tool")).args(args).output().unwrap();
-    (o.status.code().unwrap(), String::from_utf8_lossy(&o.stdout).into(), String::from_utf8_lossy(&o.stderr).into())
+    Run {
+        code: o.status.code().expect("exited, not killed"),
+        out: String::from_utf8_lossy(&o.stdout).into(),
+        err: String::from_utf8_lossy(&o.stderr).into(),
+    }
 }
 
 fn tmp(name: &str, bytes: &[u8]) -> String {
-    let dir = std::env::temp_dir().join(format!("skl-tool-test-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("skl-tool-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join(name);
     std::fs::write(&p, bytes).unwrap();
     p.to_string_lossy().into_owned()
 }
 
-/// A 256-byte SLB image: header, skl_info at 8, measured 0x80.
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[derive(Clone, Copy)]
+enum H {
+    S1,
+    S256,
+    S384,
+    S512,
+}
+
+fn h(alg: H, b: &[u8]) -> Vec<u8> {
+    match alg {
+        H::S1 => Sha1::digest(b).to_vec(),
+        H::S256 => Sha256::digest(b).to_vec(),
+        H::S384 => Sha384::digest(b).to_vec(),
+        H::S512 => Sha512::digest(b).to_vec(),
+    }
+}
+
+/// E(old, data) = H(old || H(data)).
+fn ext(alg: H, old: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut b = old.to_vec();
+    b.extend_from_slice(&h(alg, data));
+    h(alg, &b)
+}
+
+fn zero(alg: H) -> Vec<u8> {
+    vec![0; h(alg, b"").len()]
+}
+
+/// PCR 17 by hand: SKINIT, entry offset, DLME, modules.
+fn pcr17(alg: H, skl_measured: &[u8], entry: u32, dlme: &[u8], modules: &[&[u8]]) -> Vec<u8> {
+    let mut v = ext(alg, &zero(alg), skl_measured);
+    v = ext(alg, &v, &entry.to_le_bytes());
+    v = ext(alg, &v, dlme);
+    for m in modules {
+        v = ext(alg, &v, m);
+    }
+    v
+}
+
+// ------------------------------------------------------ synthetic inputs
+
+/// A 0x80-byte SLB image: entry 0x40, measured 0x80, skl_info at 8
+/// (version 3), bootloader data at 0x80.
 fn skl_bin() -> Vec<u8> {
-    let mut f = vec![0x90u8; 0x100];
+    let mut f: Vec<u8> = (0..0x80u8).map(|i| i ^ 0x5a).collect();
     f[0..8].copy_from_slice(&[0x40, 0, 0x80, 0, 8, 0, 0x80, 0]);
     f[8..24].copy_from_slice(&SKL_UUID);
-    f[24..28].copy_from_slice(&[0; 4]);
-    f.truncate(0x80);
+    f[24..28].copy_from_slice(&3u32.to_le_bytes());
     f
 }
 
-/// An ELF32 with one PT_LOAD at 16 MiB: 0x200 bytes, MLE header at 0x10
-/// (entry_point 0x60, mle_end 0x180), memsz 0x200 (zero tail).
-fn kernel_elf() -> Vec<u8> {
+/// An ELF32 with one PT_LOAD at 16 MiB: 0x100 bytes from the file, memsz
+/// 0x200 (zero tail); MLE header at 0x10 (entry_point 0x60, mle_start 0,
+/// mle_end 0x180).
+fn kernel_elf32() -> Vec<u8> {
     let mut e = vec![0u8; 0x54 + 0x100];
     e[..4].copy_from_slice(b"\x7fELF");
     e[4] = 1; // ELFCLASS32
     e[5] = 1; // little-endian
     e[6] = 1;
-    e[18] = 3; // EM_386
+    e[16..18].copy_from_slice(&2u16.to_le_bytes()); // ET_EXEC
+    e[18..20].copy_from_slice(&3u16.to_le_bytes()); // EM_386
     e[24..28].copy_from_slice(&0x0100_0060u32.to_le_bytes()); // e_entry
     e[28..32].copy_from_slice(&0x34u32.to_le_bytes()); // e_phoff
     e[42..44].copy_from_slice(&32u16.to_le_bytes()); // e_phentsize
@@ -50,6 +111,7 @@ fn kernel_elf() -> Vec<u8> {
     let ph = 0x34;
     e[ph..ph + 4].copy_from_slice(&1u32.to_le_bytes()); // PT_LOAD
     e[ph + 4..ph + 8].copy_from_slice(&0x54u32.to_le_bytes()); // p_offset
+    e[ph + 8..ph + 12].copy_from_slice(&0x0100_0000u32.to_le_bytes()); // p_vaddr
     e[ph + 12..ph + 16].copy_from_slice(&0x0100_0000u32.to_le_bytes()); // p_paddr
     e[ph + 16..ph + 20].copy_from_slice(&0x100u32.to_le_bytes()); // p_filesz
     e[ph + 20..ph + 24].copy_from_slice(&0x200u32.to_le_bytes()); // p_memsz
@@ -57,137 +119,500 @@ fn kernel_elf() -> Vec<u8> {
     for i in 0..0x100 {
         e[img + i] = i as u8;
     }
-    e[img + 0x10..img + 0x20].copy_from_slice(&MLE_UUID);
-    e[img + 0x10 + 24..img + 0x10 + 28].copy_from_slice(&0x60u32.to_le_bytes()); // entry_point
-    e[img + 0x10 + 32..img + 0x10 + 36].copy_from_slice(&0u32.to_le_bytes()); // mle_start
-    e[img + 0x10 + 36..img + 0x10 + 40].copy_from_slice(&0x180u32.to_le_bytes()); // mle_end
+    let m = img + 0x10;
+    e[m..m + 16].copy_from_slice(&MLE_UUID);
+    e[m + 16..m + 20].copy_from_slice(&0x34u32.to_le_bytes()); // header_len
+    e[m + 20..m + 24].copy_from_slice(&0x0002_0002u32.to_le_bytes()); // version
+    e[m + 24..m + 28].copy_from_slice(&0x60u32.to_le_bytes()); // entry_point
+    e[m + 32..m + 36].copy_from_slice(&0u32.to_le_bytes()); // mle_start
+    e[m + 36..m + 40].copy_from_slice(&0x180u32.to_le_bytes()); // mle_end
     e
 }
 
-fn sha256(b: &[u8]) -> Vec<u8> {
-    Sha256::digest(b).to_vec()
-}
-fn ext(old: &[u8], data: &[u8]) -> Vec<u8> {
-    let mut b = old.to_vec();
-    b.extend_from_slice(&sha256(data));
-    sha256(&b)
-}
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn expected_dlme() -> Vec<u8> {
-    let e = kernel_elf();
+/// What GRUB measures of `kernel_elf32`: the first 0x180 bytes of the
+/// loaded image (0x100 file bytes, then zeros).
+fn elf32_dlme() -> Vec<u8> {
     let mut img = vec![0u8; 0x200];
-    img[..0x100].copy_from_slice(&e[0x54..0x154]);
+    img[..0x100].copy_from_slice(&kernel_elf32()[0x54..0x154]);
     img[..0x180].to_vec()
 }
 
-#[test]
-fn info_prints_the_skinit_measurement() {
-    let f = tmp("skl.bin", &skl_bin());
-    let (code, out, _) = tool(&["info", &f]);
-    assert_eq!(code, 0);
-    let pcr17 = ext(&[0; 32], &skl_bin()[..0x80]);
-    assert!(out.contains(&hex(&pcr17)), "{out}");
-    assert!(out.contains("measured size     128 bytes"), "{out}");
-}
-
-#[test]
-fn predict_matches_a_hand_computation() {
-    let s = tmp("p-skl.bin", &skl_bin());
-    let k = tmp("p-kernel.elf", &kernel_elf());
-    let (code, out, err) = tool(&["predict", "--skl", &s, "--kernel", &k, "--banks", "sha256", "--json"]);
-    assert_eq!(code, 0, "{err}");
-    let want = ext(&ext(&ext(&[0; 32], &skl_bin()[..0x80]), &0x60u32.to_le_bytes()), &expected_dlme());
-    assert!(out.contains(&format!("\"bank\": \"sha256\", \"pcr\": 17, \"value\": \"{}\"", hex(&want))), "{out}");
-    assert!(out.contains("\"mode\": \"dlme\""), "{out}");
-}
-
-fn tpm2_log() -> (Vec<u8>, Vec<u8>) {
-    let mut buf = vec![0u8; 1024];
-    let mut log = Tcg2Log::init(&mut buf, 0x90_0000, &[AlgSize { alg: 0x000B, size: 32 }]).unwrap();
-    let mut pcr = vec![0u8; 32];
-    for data in [&b"one"[..], b"two"] {
-        let d = sha256(data);
-        log.append(17, EV_SLAUNCH, &[(0x000B, &d)], data).unwrap();
-        pcr = ext(&pcr, data);
+/// An ELF64: a PT_NOTE (ignored), PT_LOAD A at 2 MiB (0x40 file bytes,
+/// memsz 0x60), PT_LOAD B at 2 MiB + 0x100 (0x20 bytes). MLE header in A at
+/// 0x10: entry_point 0x30, mle_end 0x120.
+fn kernel_elf64() -> Vec<u8> {
+    let mut e = vec![0u8; 0x300];
+    e[..4].copy_from_slice(b"\x7fELF");
+    e[4] = 2; // ELFCLASS64
+    e[5] = 1;
+    e[6] = 1;
+    e[16..18].copy_from_slice(&2u16.to_le_bytes());
+    e[18..20].copy_from_slice(&62u16.to_le_bytes()); // EM_X86_64
+    e[24..32].copy_from_slice(&0xffff_8000_0020_0030u64.to_le_bytes()); // e_entry (virtual)
+    e[32..40].copy_from_slice(&0x40u64.to_le_bytes()); // e_phoff
+    e[54..56].copy_from_slice(&56u16.to_le_bytes()); // e_phentsize
+    e[56..58].copy_from_slice(&3u16.to_le_bytes()); // e_phnum
+    let ph = |e: &mut Vec<u8>, i: usize, ty: u32, off: u64, vaddr: u64, paddr: u64, filesz: u64, memsz: u64| {
+        let p = 0x40 + 56 * i;
+        e[p..p + 4].copy_from_slice(&ty.to_le_bytes());
+        e[p + 8..p + 16].copy_from_slice(&off.to_le_bytes());
+        e[p + 16..p + 24].copy_from_slice(&vaddr.to_le_bytes());
+        e[p + 24..p + 32].copy_from_slice(&paddr.to_le_bytes());
+        e[p + 32..p + 40].copy_from_slice(&filesz.to_le_bytes());
+        e[p + 40..p + 48].copy_from_slice(&memsz.to_le_bytes());
+    };
+    ph(&mut e, 0, 4, 0x2c0, 0, 0x10_0000, 0x10, 0x10); // PT_NOTE far below: must not move the base
+    ph(&mut e, 1, 1, 0x200, 0xffff_8000_0020_0000, 0x20_0000, 0x40, 0x60);
+    ph(&mut e, 2, 1, 0x280, 0xffff_8000_0020_0100, 0x20_0100, 0x20, 0x20);
+    for (i, b) in e.iter_mut().enumerate().take(0x2d0).skip(0x200) {
+        *b = (i as u8).wrapping_mul(7) | 0x80;
     }
-    (buf, pcr)
+    let m = 0x210;
+    e[m..m + 16].copy_from_slice(&MLE_UUID);
+    e[m + 24..m + 28].copy_from_slice(&0x30u32.to_le_bytes());
+    e[m + 32..m + 36].copy_from_slice(&0u32.to_le_bytes());
+    e[m + 36..m + 40].copy_from_slice(&0x120u32.to_le_bytes());
+    e
 }
 
-#[test]
-fn eventlog_show_replay_verify() {
-    let (log, pcr) = tpm2_log();
-    let f = tmp("tpm2.log", &log);
-    let (code, out, _) = tool(&["eventlog", "show", &f]);
-    assert_eq!(code, 0);
-    assert!(out.contains("\"one\"") && out.contains("\"two\""), "{out}");
-    let (code, out, _) = tool(&["eventlog", "replay", &f]);
-    assert_eq!(code, 0);
-    assert!(out.contains(&format!("sha256 PCR 17: {}", hex(&pcr))), "{out}");
-    let good = format!("sha256:17={}", hex(&pcr));
-    assert_eq!(tool(&["eventlog", "verify", &f, "--pcr", &good]).0, 0);
-    let bad = format!("sha256:17={}", hex(&[0u8; 32]));
-    let (code, out, _) = tool(&["eventlog", "verify", &f, "--pcr", &bad]);
-    assert_eq!(code, 1, "a mismatch exits 1: {out}");
-    assert!(out.contains("MISMATCH") && out.contains("#0 \"one\""), "{out}");
-    // tpm2_pcrread output as input.
-    let p = tmp("pcrs.txt", format!("  sha256:\n    17: 0x{}\n", hex(&pcr).to_uppercase()).as_bytes());
-    assert_eq!(tool(&["eventlog", "verify", &f, "--pcrs", &p]).0, 0);
-    // A RAM dump with the log at an offset.
-    let mut dump = vec![0xEEu8; 0x1000];
-    dump.extend_from_slice(&log);
-    let d = tmp("dump.bin", &dump);
-    assert_eq!(tool(&["eventlog", "verify", &d, "--offset", "0x1000", "--pcr", &good]).0, 0);
+fn elf64_dlme() -> Vec<u8> {
+    let e = kernel_elf64();
+    let mut img = vec![0u8; 0x120];
+    img[..0x40].copy_from_slice(&e[0x200..0x240]);
+    img[0x100..0x120].copy_from_slice(&e[0x280..0x2a0]);
+    img
 }
 
-#[test]
-fn tpm12_log_replays() {
+/// A TPM 2.0 log (sha1 + sha256) with what SKL logs for `skl_bin` and
+/// `kernel_elf32`, then a Xen-like module event and an EV_NO_ACTION.
+fn tpm2_log(dlme: &[u8]) -> Vec<u8> {
+    let mut buf = vec![0u8; 2048];
+    let algs = [AlgSize { alg: 0x0004, size: 20 }, AlgSize { alg: 0x000B, size: 32 }];
+    let mut log = Tcg2Log::init(&mut buf, 0x90_0000, &algs).unwrap();
+    let skl = skl_bin();
+    let entry = 0x60u32.to_le_bytes();
+    for (pcr, ty, data, text) in [
+        (17, EV_SLAUNCH, &skl[..], &b"SKINIT"[..]),
+        (17, EV_SLAUNCH, &entry[..], b"DLME entry offset"),
+        (17, EV_SLAUNCH, dlme, b"DLME"),
+        (17, EV_NO_ACTION, &b"ignored"[..], b"marker"),
+        (17, EV_SLAUNCH, &b"module one"[..], b"Measured MB2 module"),
+    ] {
+        let (d1, d2) = (h(H::S1, data), h(H::S256, data));
+        log.append(pcr, ty, &[(0x0004, &d1), (0x000B, &d2)], text).unwrap();
+    }
+    buf
+}
+
+fn tpm12_log() -> Vec<u8> {
     let mut buf = vec![0u8; 512];
     let mut log = Tpm12Log::init(&mut buf).unwrap();
-    log.append(17, EV_SLAUNCH, &[7; 20], b"DLME").unwrap();
-    let f = tmp("tpm12.log", &buf);
-    let (code, out, _) = tool(&["eventlog", "replay", &f]);
-    assert_eq!(code, 0);
-    let want = {
-        use sha1::Sha1;
-        let mut b = vec![0u8; 20];
-        b.extend_from_slice(&[7; 20]);
-        Sha1::digest(&b).to_vec()
-    };
-    assert!(out.contains(&format!("sha1   PCR 17: {}", hex(&want))), "{out}");
+    let skl = skl_bin();
+    for (data, text) in
+        [(&skl[..], &b"SKINIT"[..]), (&0x60u32.to_le_bytes()[..], b"DLME entry offset"), (&elf32_dlme()[..], b"DLME")]
+    {
+        let d: [u8; 20] = h(H::S1, data).try_into().unwrap();
+        log.append(17, EV_SLAUNCH, &d, text).unwrap();
+    }
+    buf
+}
+
+fn line_with<'a>(out: &'a str, prefix: &str) -> &'a str {
+    out.lines().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("no line {prefix:?} in:\n{out}"))
+}
+
+// ------------------------------------------------------------------ info
+
+#[test]
+fn info_known_answers_for_every_bank() {
+    let f = tmp("info-skl.bin", &skl_bin());
+    let r = tool(&["info", &f]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let measured = &skl_bin()[..0x80];
+    for (alg, name) in [(H::S1, "sha1"), (H::S256, "sha256"), (H::S384, "sha384"), (H::S512, "sha512")] {
+        let l = line_with(&r.out, &format!("  {name:<6} PCR 17"));
+        assert!(l.contains(&hex(&ext(alg, &zero(alg), measured))), "{l}");
+        let l = line_with(&r.out, &format!("  {name:<6} measured"));
+        assert!(l.contains(&hex(&h(alg, measured))), "{l}");
+    }
+    assert!(r.out.contains("  entry             0x0040\n"), "{}", r.out);
+    assert!(r.out.contains("  measured size     128 bytes\n"), "{}", r.out);
+    assert!(r.out.contains("UUID 78f1268e-0492-11e9-832a-c85b76c4cc02, version 3"), "{}", r.out);
+    assert!(r.out.contains("  bootloader data   0x0080"), "{}", r.out);
+
+    let r = tool(&["info", "--json", &f]);
+    assert_eq!(r.code, 0);
+    assert!(r.out.contains("\"measured_size\": 128"), "{}", r.out);
+    assert!(r.out.contains(&format!("\"pcr17_after_skinit\": \"{}\"", hex(&ext(H::S256, &zero(H::S256), measured)))));
 }
 
 #[test]
-fn errors_are_one_line_with_the_file_and_exit_2() {
-    let f = tmp("junk.log", b"not a log at all");
-    let (code, _, err) = tool(&["eventlog", "show", &f]);
-    assert_eq!(code, 2);
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("junk.log"), "{err}");
-    let (code, _, err) = tool(&["info", "/nonexistent/skl.bin"]);
-    assert_eq!(code, 2);
-    assert!(err.contains("/nonexistent/skl.bin"), "{err}");
+fn info_rejects_a_bad_header_naming_file_and_field() {
+    let mut bad = skl_bin();
+    bad[2] = 0x90; // measured_size beyond the file
+    let f = tmp("bad-measured.bin", &bad);
+    let r = tool(&["info", &f]);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.err.lines().count(), 1, "{}", r.err);
+    assert!(r.err.contains("bad-measured.bin") && r.err.contains("measured_size"), "{}", r.err);
+
+    let mut bad = skl_bin();
+    bad[12] ^= 0xff;
+    let f = tmp("bad-uuid.bin", &bad);
+    let r = tool(&["info", &f]);
+    assert_eq!(r.code, 2);
+    assert!(r.err.contains("bad-uuid.bin") && r.err.contains("skl_info.uuid"), "{}", r.err);
+
+    let r = tool(&["info", "/nonexistent/skl.bin"]);
+    assert_eq!(r.code, 2);
+    assert!(r.err.contains("/nonexistent/skl.bin"), "{}", r.err);
 }
 
-/// Malformed logs (every truncation, every single-bit flip of the header
-/// and first event) give errors or partial replays, never a panic.
+// --------------------------------------------------------------- predict
+
+#[test]
+fn predict_elf32_matches_a_hand_computation() {
+    let s = tmp("p-skl.bin", &skl_bin());
+    let k = tmp("p-kernel32.elf", &kernel_elf32());
+    let r = tool(&["predict", "--skl", &s, "--kernel", &k]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    for (alg, name) in [(H::S1, "sha1"), (H::S256, "sha256")] {
+        let want = pcr17(alg, &skl_bin()[..0x80], 0x60, &elf32_dlme(), &[]);
+        assert!(r.out.contains(&format!("{name:<6} PCR 17: {}\n", hex(&want))), "{}", r.out);
+        assert!(r.out.contains(&format!("{name:<6} PCR 18: runtime (depends on the MBI)\n")), "{}", r.out);
+    }
+    assert!(r.out.contains("DLME      384 bytes, entry offset 0x60"), "{}", r.out);
+    assert!(r.out.contains("mode      dlme"), "{}", r.out);
+    assert!(!r.out.contains("sha384"), "default banks are sha1,sha256: {}", r.out);
+
+    let r = tool(&["predict", "--skl", &s, "--kernel", &k, "--banks", "sha256", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let want = pcr17(H::S256, &skl_bin()[..0x80], 0x60, &elf32_dlme(), &[]);
+    assert!(
+        r.out.contains(&format!("{{\"bank\": \"sha256\", \"pcr\": 17, \"value\": \"{}\"}}", hex(&want))),
+        "{}",
+        r.out
+    );
+    assert!(r
+        .out
+        .contains("{\"bank\": \"sha256\", \"pcr\": 18, \"value\": null, \"runtime\": \"depends on the MBI\"}"));
+    assert!(r.out.contains("\"mode\": \"dlme\"") && r.out.contains("\"entry_offset\": 96"), "{}", r.out);
+    assert_eq!(r.out.lines().count(), 1);
+}
+
+#[test]
+fn predict_elf64_with_two_segments_and_every_bank() {
+    let s = tmp("p64-skl.bin", &skl_bin());
+    let k = tmp("p-kernel64.elf", &kernel_elf64());
+    let r = tool(&["predict", "--skl", &s, "--kernel", &k, "--banks", "sha1,sha256,sha384,sha512"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    for (alg, name) in [(H::S1, "sha1"), (H::S256, "sha256"), (H::S384, "sha384"), (H::S512, "sha512")] {
+        let want = pcr17(alg, &skl_bin()[..0x80], 0x30, &elf64_dlme(), &[]);
+        assert!(r.out.contains(&format!("{name:<6} PCR 17: {}\n", hex(&want))), "{name}: {}", r.out);
+    }
+    assert!(r.out.contains("ELF64, load base 0x200000, MLE header at 0x10"), "{}", r.out);
+}
+
+#[test]
+fn dlme_given_directly_or_as_a_raw_image_gives_the_same_values() {
+    let s = tmp("d-skl.bin", &skl_bin());
+    let k = tmp("d-kernel.elf", &kernel_elf32());
+    let d = tmp("d-dlme.bin", &elf32_dlme());
+    let mut loaded = vec![0u8; 0x200];
+    loaded[..0x100].copy_from_slice(&kernel_elf32()[0x54..0x154]);
+    let raw = tmp("d-loaded.img", &loaded);
+    let pcr_lines = |out: &str| out.lines().filter(|l| l.contains(" PCR ")).map(String::from).collect::<Vec<_>>();
+    let a = tool(&["predict", "--skl", &s, "--kernel", &k]);
+    let b = tool(&["predict", "--skl", &s, "--dlme", &d, "--entry-offset", "0x60"]);
+    let c = tool(&["predict", "--skl", &s, "--kernel", &raw, "--dlme-raw"]);
+    assert_eq!((a.code, b.code, c.code), (0, 0, 0), "{}{}{}", a.err, b.err, c.err);
+    assert_eq!(pcr_lines(&a.out), pcr_lines(&b.out));
+    assert_eq!(pcr_lines(&a.out), pcr_lines(&c.out));
+    // The raw image is not an ELF: without --dlme-raw it is refused.
+    let r = tool(&["predict", "--skl", &s, "--kernel", &raw]);
+    assert_eq!(r.code, 2);
+    assert!(r.err.contains("d-loaded.img") && r.err.contains("--dlme-raw"), "{}", r.err);
+    // --dlme without --entry-offset, or with one outside the DLME.
+    assert_eq!(tool(&["predict", "--skl", &s, "--dlme", &d]).code, 2);
+    let r = tool(&["predict", "--skl", &s, "--dlme", &d, "--entry-offset", "384"]);
+    assert_eq!(r.code, 2);
+    assert!(r.err.contains("--entry-offset 0x180"), "{}", r.err);
+    // No kernel at all.
+    assert_eq!(tool(&["predict", "--skl", &s]).code, 2);
+}
+
+#[test]
+fn predict_modules_mbi_and_tpm12() {
+    let s = tmp("m-skl.bin", &skl_bin());
+    let k = tmp("m-kernel.elf", &kernel_elf32());
+    let m1 = tmp("m-vmlinuz", b"dom0 kernel");
+    let m2 = tmp("m-initrd", b"initramfs");
+    let mbi = tmp("m-mbi.bin", b"\x10\0\0\0\0\0\0\0\0\0\0\0\x08\0\0\0");
+    let r = tool(&["predict", "--skl", &s, "--kernel", &k, "--module", &m1, "--module", &m2, "--pcr18-mbi", &mbi]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let want17 = pcr17(H::S256, &skl_bin()[..0x80], 0x60, &elf32_dlme(), &[b"dom0 kernel", b"initramfs"]);
+    let want18 = ext(H::S256, &zero(H::S256), b"\x10\0\0\0\0\0\0\0\0\0\0\0\x08\0\0\0");
+    assert!(r.out.contains(&format!("sha256 PCR 17: {}\n", hex(&want17))), "{}", r.out);
+    assert!(r.out.contains(&format!("sha256 PCR 18: {}\n", hex(&want18))), "{}", r.out);
+
+    let r = tool(&["predict", "--skl", &s, "--kernel", &k, "--tpm", "1.2"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let want = pcr17(H::S1, &skl_bin()[..0x80], 0x60, &elf32_dlme(), &[]);
+    assert!(r.out.contains(&format!("sha1   PCR 17: {}\n", hex(&want))), "{}", r.out);
+    assert!(!r.out.contains("sha256"), "TPM 1.2 is SHA-1 only: {}", r.out);
+    let r = tool(&["predict", "--skl", &s, "--kernel", &k, "--tpm", "1.2", "--banks", "sha256"]);
+    assert_eq!(r.code, 2);
+    assert!(r.err.contains("sha1 bank only"), "{}", r.err);
+    let r = tool(&["predict", "--skl", &s, "--kernel", &k, "--banks", "md5"]);
+    assert_eq!(r.code, 2);
+}
+
+#[test]
+fn predict_refuses_compressed_and_broken_kernels() {
+    let s = tmp("c-skl.bin", &skl_bin());
+    let gz = tmp("xen.gz", &[0x1f, 0x8b, 8, 0, 0, 0, 0, 0]);
+    let r = tool(&["predict", "--skl", &s, "--kernel", &gz]);
+    assert_eq!(r.code, 2);
+    assert!(r.err.contains("xen.gz") && r.err.contains("zcat"), "{}", r.err);
+    // The MLE header says mle_end beyond the loaded image.
+    let mut e = kernel_elf32();
+    e[0x54 + 0x10 + 36..0x54 + 0x10 + 40].copy_from_slice(&0x1000u32.to_le_bytes());
+    let k = tmp("c-mle-end.elf", &e);
+    let r = tool(&["predict", "--skl", &s, "--kernel", &k]);
+    assert_eq!(r.code, 2);
+    assert!(r.err.contains("c-mle-end.elf") && r.err.contains("mle_end"), "{}", r.err);
+    assert_eq!(r.err.lines().count(), 1);
+}
+
+// -------------------------------------------------------------- eventlog
+
+#[test]
+fn tpm2_log_round_trip_show_replay() {
+    let log = tpm2_log(&elf32_dlme());
+    let f = tmp("rt-tpm2.log", &log);
+    let r = tool(&["eventlog", "show", &f]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(r
+        .out
+        .starts_with(&format!("{f}: TPM 2.0 (TCG crypto-agile) DRTM log at offset 0x0, banks sha1 sha256, 5 events")));
+    assert!(r.out.contains("PCR 17 EV_SLAUNCH (0x502) \"SKINIT\""), "{}", r.out);
+    assert!(r.out.contains("EV_NO_ACTION"), "{}", r.out);
+    assert!(r.out.contains(&format!("sha256 {}", hex(&h(H::S256, &elf32_dlme())))), "{}", r.out);
+
+    let r = tool(&["eventlog", "replay", &f]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    for (alg, name) in [(H::S1, "sha1"), (H::S256, "sha256")] {
+        // EV_NO_ACTION is not extended.
+        let want = pcr17(alg, &skl_bin()[..0x80], 0x60, &elf32_dlme(), &[b"module one"]);
+        assert!(r.out.contains(&format!("{name:<6} PCR 17: {}\n", hex(&want))), "{}", r.out);
+    }
+    // The replay equals the prediction with the same module.
+    let s = tmp("rt-skl.bin", &skl_bin());
+    let k = tmp("rt-kernel.elf", &kernel_elf32());
+    let m = tmp("rt-module", b"module one");
+    let p = tool(&["predict", "--skl", &s, "--kernel", &k, "--module", &m]);
+    assert_eq!(line_with(&p.out, "sha256 PCR 17"), line_with(&r.out, "sha256 PCR 17"));
+    assert_eq!(line_with(&p.out, "sha1   PCR 17"), line_with(&r.out, "sha1   PCR 17"));
+}
+
+#[test]
+fn tpm12_log_round_trip() {
+    let f = tmp("rt-tpm12.log", &tpm12_log());
+    let r = tool(&["eventlog", "replay", &f]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let want = pcr17(H::S1, &skl_bin()[..0x80], 0x60, &elf32_dlme(), &[]);
+    assert_eq!(r.out, format!("sha1   PCR 17: {}\n", hex(&want)));
+    let r = tool(&["eventlog", "show", "--format", "tpm12", &f]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(r.out.contains("TPM 1.2 (TXT event container)") && r.out.contains("\"DLME entry offset\""), "{}", r.out);
+    let s = tmp("rt12-skl.bin", &skl_bin());
+    let k = tmp("rt12-kernel.elf", &kernel_elf32());
+    let r = tool(&["eventlog", "verify", &f, "--skl", &s, "--kernel", &k, "--pcr", &format!("sha1:17={}", hex(&want))]);
+    assert_eq!(r.code, 0, "{}{}", r.out, r.err);
+    // The wrong format forced: a parse error, exit 2.
+    assert_eq!(tool(&["eventlog", "show", "--format", "tpm20", &f]).code, 2);
+}
+
+#[test]
+fn verify_exit_codes_and_explanations() {
+    let log = tpm2_log(&elf32_dlme());
+    let f = tmp("v-tpm2.log", &log);
+    let full = pcr17(H::S256, &skl_bin()[..0x80], 0x60, &elf32_dlme(), &[b"module one"]);
+    let good = format!("sha256:17={}", hex(&full));
+
+    let r = tool(&["eventlog", "verify", &f, "--pcr", &good]);
+    assert_eq!(r.code, 0, "{}{}", r.out, r.err);
+    assert!(r.out.contains("sha256 PCR 17: ok") && r.out.ends_with("result: ok\n"), "{}", r.out);
+
+    // A value missing the last extend: named as logged but not in the PCR.
+    let partial = pcr17(H::S256, &skl_bin()[..0x80], 0x60, &elf32_dlme(), &[]);
+    let r = tool(&["eventlog", "verify", &f, "--pcr", &format!("sha256:17={}", hex(&partial))]);
+    assert_eq!(r.code, 1, "{}", r.out);
+    assert!(r.out.contains("sha256 PCR 17: MISMATCH"), "{}", r.out);
+    assert!(
+        r.out.contains(
+            "events extending it: #0 \"SKINIT\", #1 \"DLME entry offset\", #2 \"DLME\", #4 \"Measured MB2 module\""
+        ),
+        "{}",
+        r.out
+    );
+    assert!(r.out.contains("the replay through event #2 \"DLME\""), "{}", r.out);
+    assert!(r.out.ends_with("result: MISMATCH\n"));
+
+    // tpm2_pcrread output, with a PCR 13 line that is skipped.
+    let text = format!("  sha256:\n    13: 0x{}\n    17: 0x{}\n", "AB".repeat(32), hex(&full).to_uppercase());
+    let p = tmp("v-pcrs.txt", text.as_bytes());
+    let r = tool(&["eventlog", "verify", &f, "--pcrs", &p]);
+    assert_eq!(r.code, 0, "{}{}", r.out, r.err);
+    assert!(r.out.contains("sha256 PCR 13: skipped"), "{}", r.out);
+
+    // Against the prediction: the log of a different kernel.
+    let s = tmp("v-skl.bin", &skl_bin());
+    let k = tmp("v-kernel.elf", &kernel_elf32());
+    let m = tmp("v-module", b"module one");
+    let r = tool(&["eventlog", "verify", &f, "--skl", &s, "--kernel", &k, "--module", &m]);
+    assert_eq!(r.code, 0, "{}{}", r.out, r.err);
+    assert!(r.out.contains("prediction: the 4 predicted events match the log"), "{}", r.out);
+    let mut other = elf32_dlme();
+    other[0x100] ^= 1;
+    let tampered = tmp("v-tampered.log", &tpm2_log(&other));
+    let r = tool(&["eventlog", "verify", &tampered, "--skl", &s, "--kernel", &k, "--pcr", &good]);
+    assert_eq!(r.code, 1, "{}{}", r.out, r.err);
+    assert!(r.out.contains("prediction: MISMATCH at event #2 \"DLME\" (PCR 17, predicted \"DLME\")"), "{}", r.out);
+    assert!(r.out.contains(&format!("sha1 digest {} in the log", hex(&h(H::S1, &other)))), "{}", r.out);
+    // Without --module: the module event is beyond the prediction, a note.
+    let r = tool(&["eventlog", "verify", &f, "--skl", &s, "--kernel", &k]);
+    assert_eq!(r.code, 0, "{}", r.out);
+    assert!(r.out.contains("note: PCR 17: event #4 is beyond the prediction"), "{}", r.out);
+
+    // A RAM dump with the log at an offset; the offset appears in `show`.
+    let mut dump = vec![0xEEu8; 0x1000];
+    dump.extend_from_slice(&log);
+    let d = tmp("v-dump.bin", &dump);
+    assert_eq!(tool(&["eventlog", "verify", &d, "--offset", "0x1000", "--pcr", &good]).code, 0);
+    assert!(tool(&["eventlog", "show", &d, "--offset", "4096"]).out.contains("#0   @0x1059 PCR 17"));
+
+    // Usage errors: exit 2, one line on stderr.
+    for args in [
+        vec!["eventlog", "verify", &f],
+        vec!["eventlog", "verify", &f, "--pcr", "sha256:17=00"],
+        vec!["eventlog", "verify", &f, "--pcr", "sha256=00"],
+        vec!["eventlog", "verify", &f, "--skl", &s],
+        vec!["eventlog", "verify", &d, "--offset", "0x100000", "--pcr", &good],
+        vec!["eventlog", "verify", &f, "--pcrs", "/nonexistent/pcrs.txt"],
+    ] {
+        let r = tool(&args);
+        assert_eq!(r.code, 2, "{args:?}: {}{}", r.out, r.err);
+        assert_eq!(r.err.lines().count(), 1, "{args:?}: {}", r.err);
+    }
+}
+
+#[test]
+fn log_errors_name_the_file_and_offset() {
+    let f = tmp("junk.log", b"not a log at all, not a log at all, not a log at all");
+    let r = tool(&["eventlog", "show", &f]);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.err.lines().count(), 1, "{}", r.err);
+    assert!(r.err.contains("junk.log") && r.err.contains("offset 0x20"), "{}", r.err);
+
+    // The DLME event's eventSize made too large: named by offset and field.
+    let mut log = tpm2_log(&elf32_dlme());
+    let next = u32::from_le_bytes(log[85..89].try_into().unwrap()) as usize;
+    // Event #0 starts at 89; walk to #2 by hand: 12 + 2+20 + 2+32 + 4 + len each.
+    let mut o = 89;
+    for _ in 0..2 {
+        let len = u32::from_le_bytes(log[o + 68..o + 72].try_into().unwrap()) as usize;
+        o += 72 + len;
+    }
+    log[o + 68..o + 72].copy_from_slice(&(next as u32).to_le_bytes());
+    let f = tmp("long-event.log", &log);
+    let r = tool(&["eventlog", "replay", &f]);
+    assert_eq!(r.code, 2);
+    assert!(r.err.contains("long-event.log") && r.err.contains(&format!("event #2 at offset {o:#x}")), "{}", r.err);
+    assert!(r.err.contains("eventSize"), "{}", r.err);
+}
+
+/// Malformed logs — every truncation, every bit flip of the header and first
+/// events, random bytes — give an error (exit 2) or a replay, never a panic.
 #[test]
 fn malformed_logs_never_panic() {
-    let (log, _) = tpm2_log();
-    let used = 200;
-    for n in 0..used {
-        let b = &log[..n];
-        if let Ok(f) = skl_tool::log::detect(b) {
-            let _ = skl_tool::log::read(b, f).map(|e| skl_tool::log::replay(&e));
+    use skl_tool::log::{detect, read, replay, Format};
+    let logs = [tpm2_log(&elf32_dlme()), tpm12_log()];
+    for log in &logs {
+        let used = 400.min(log.len());
+        for n in 0..=used {
+            let b = &log[..n];
+            if let Ok(f) = detect(b) {
+                let _ = read(b, f).map(|e| replay(&e));
+            }
+        }
+        for bit in 0..used * 8 {
+            let mut b = log.clone();
+            b[bit / 8] ^= 1 << (bit % 8);
+            for f in [Format::Tpm20, Format::Tpm12] {
+                let _ = read(&b, f).map(|e| replay(&e));
+            }
         }
     }
-    for bit in 0..used * 8 {
-        let mut b = log.clone();
-        b[bit / 8] ^= 1 << (bit % 8);
-        for f in [skl_tool::log::Format::Tpm20, skl_tool::log::Format::Tpm12] {
-            let _ = skl_tool::log::read(&b, f).map(|e| skl_tool::log::replay(&e));
+    // Random bytes, with and without a valid header in front.
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let mut rnd = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for i in 0..2000 {
+        let n = (rnd() % 600) as usize;
+        let mut b: Vec<u8> = (0..n).map(|_| rnd() as u8).collect();
+        if i % 2 == 0 {
+            let log = &logs[i % 4 / 2];
+            let keep = (rnd() as usize % log.len()).min(b.len());
+            b[..keep].copy_from_slice(&log[..keep]);
+        }
+        for f in [Format::Tpm20, Format::Tpm12] {
+            let _ = read(&b, f).map(|e| replay(&e));
         }
     }
+    // The binary too, on a sample of truncations and flips: exit 0 or 2.
+    let log = &logs[0];
+    for (i, n) in (0..300).step_by(13).enumerate() {
+        let mut b = log[..n.max(1)].to_vec();
+        if i % 2 == 1 {
+            let bit = (n * 29) % (b.len() * 8);
+            b[bit / 8] ^= 1 << (bit % 8);
+        }
+        let f = tmp("fuzz.log", &b);
+        for cmd in ["show", "replay"] {
+            let r = tool(&["eventlog", cmd, &f]);
+            assert!(r.code == 0 || r.code == 2, "{cmd} on {n} bytes: exit {} {}", r.code, r.err);
+            if r.code == 2 {
+                assert_eq!(r.err.lines().count(), 1, "{}", r.err);
+            }
+        }
+    }
+}
+
+// ------------------------------------------------------------------ help
+
+#[test]
+fn help_has_examples_and_exit_codes() {
+    let r = tool(&["--help"]);
+    assert_eq!(r.code, 0);
+    for want in
+        ["skl-tool info", "skl-tool predict", "skl-tool eventlog show", "skl-tool eventlog verify", "Exit codes"]
+    {
+        assert!(r.out.contains(want), "{want}: {}", r.out);
+    }
+    for sub in
+        [&["info", "--help"][..], &["predict", "--help"], &["eventlog", "--help"], &["eventlog", "show", "--help"]]
+            .into_iter()
+            .chain([&["eventlog", "replay", "--help"][..], &["eventlog", "verify", "--help"]])
+    {
+        let r = tool(sub);
+        assert_eq!(r.code, 0);
+        assert!(r.out.contains("Examples:"), "{sub:?}: {}", r.out);
+    }
+    assert!(tool(&["eventlog", "verify", "--help"]).out.contains("1  a value or an event differs"));
+    assert_eq!(tool(&["bogus"]).code, 2);
 }
