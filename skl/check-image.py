@@ -58,8 +58,10 @@ def main():
     bss = s[".bss"]
     rw_start = s[".data.rel.ro"]["addr"]
     rw_end = s[".data"]["addr"] + s[".data"]["size"]
+    tables = s[".tables"]
+    need(tables["addr"] % 0x1000 == 0 and tables["addr"] >= rw_end, "page/IOMMU tables misplaced")
     stack = 0x2000
-    top = rw_end
+    top = tables["addr"] + tables["size"]
     need(top <= SLB_SIZE - stack, f"RAM use up to {top:#x} collides with the stack")
     if errors:
         for e in errors:
@@ -71,7 +73,8 @@ def main():
     print(f"{sys.argv[2]}: measured {measured} B (= file; C SKL slrt: 11278 B)  "
           f"[.text {text}, .rodata {rodata}, relr {relr}, rw init {rw_end - rw_start}]")
     print(f"  footprint {top + stack} of {SLB_SIZE} B: image, bootloader data {BL_DATA_SIZE} B at {bl:#x}, "
-          f"bss {bss['size']} B at {bss['addr']:#x}, rw copy {rw_end - rw_start} B, stack {stack} B; "
+          f"bss {bss['size']} B at {bss['addr']:#x}, rw copy {rw_end - rw_start} B, "
+          f"page + IOMMU tables {tables['size']} B at {tables['addr']:#x}, stack {stack} B; "
           f"free {SLB_SIZE - stack - top} B")
 
 

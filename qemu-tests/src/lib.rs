@@ -57,6 +57,10 @@ pub struct Launch {
     pub timeout: Duration,
     /// Run with `-icount shift=0,sleep=off` (the TSC then counts instructions).
     pub icount: bool,
+    /// An AMD IOMMU (`-device amd-iommu`, QEMU 7.2: MMIO at 0xFED80000).
+    pub iommu: bool,
+    /// QEMU's `edu` device, a DMA engine the test kernel can aim.
+    pub edu: bool,
 }
 
 impl Launch {
@@ -74,7 +78,17 @@ impl Launch {
             banks: Some(vec!["sha1", "sha256"]),
             timeout: Duration::from_secs(60),
             icount: false,
+            iommu: true,
+            edu: false,
         }
+    }
+    pub fn without_iommu(mut self) -> Self {
+        self.iommu = false;
+        self
+    }
+    pub fn with_edu(mut self) -> Self {
+        self.edu = true;
+        self
     }
     pub fn icount(mut self) -> Self {
         self.icount = true;
@@ -198,6 +212,8 @@ impl Launch {
             .arg(format!("socket,id=chrtpm,path={}", d.join("proxy.ctrl").display()))
             .args(["-tpmdev", "emulator,id=tpm0,chardev=chrtpm", "-device"])
             .arg(format!("{dev},tpmdev=tpm0"))
+            .args(if self.iommu { &["-device", "amd-iommu"][..] } else { &[][..] })
+            .args(if self.edu { &["-device", "edu"][..] } else { &[][..] })
             .arg("-debugcon")
             .arg(format!("file:{}", d.join("debugcon.log").display()))
             .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=4"])
@@ -245,6 +261,7 @@ impl Launch {
         let log = ram(0x90_0000, 0x8000);
         let measured = u16::from_le_bytes([slb[2], slb[3]]) as usize;
         let slb_image_after = ram(self.slb_base as u64, measured);
+        let slb_after = ram(self.slb_base as u64, 0x10000);
         let stamps = ram(0x50_0018, 16);
         let tsc = |o: usize| u64::from_le_bytes(stamps[o..o + 8].try_into().unwrap());
         let tsc_entry_to_kernel = (tsc(8) > tsc(0) && tsc(0) != 0).then(|| tsc(8) - tsc(0));
@@ -268,6 +285,7 @@ impl Launch {
             tpm_commands_at_locality_2,
             tsc_entry_to_kernel,
             slb_image_after,
+            slb_after,
         }
     }
 }
@@ -307,9 +325,19 @@ pub struct LaunchResult {
     pub tsc_entry_to_kernel: Option<u64>,
     /// The measured part of the SLB as guest RAM held it after the run.
     pub slb_image_after: Vec<u8>,
+    /// The whole 64 KiB SLB after the run (the launcher fills it with 0xA5
+    /// before copying skl.bin in).
+    pub slb_after: Vec<u8>,
 }
 
 impl LaunchResult {
+    /// Bytes of SKL's stack ever written: from the lowest byte below the
+    /// SLB top that no longer holds the launcher's 0xA5 fill.
+    pub fn stack_used(&self) -> usize {
+        let stack = &self.slb_after[0xE000..];
+        stack.len() - stack.iter().position(|&b| b != 0xA5).unwrap_or(stack.len())
+    }
+
     pub fn handed_off(&self) -> bool {
         self.report.done
     }

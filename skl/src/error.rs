@@ -4,6 +4,7 @@
 use skl_bootinfo::multiboot2::MbiError;
 use skl_bootinfo::slrt::SlrtError;
 
+use crate::dma::DmaError;
 use crate::tpm::TpmError;
 
 /// Why a launch stopped. No hand-off happens after any of these.
@@ -55,6 +56,8 @@ pub enum LaunchError {
     PolicyMismatch { entity: u64 },
     /// An MBI module is not named exactly once by the policy.
     ModuleNotInPolicy { start: u64 },
+    /// DMA protection could not be established.
+    Dma(DmaError),
 }
 
 impl LaunchError {
@@ -84,6 +87,7 @@ impl LaunchError {
             LaunchError::PolicyEntity { .. } => 0x5005,
             LaunchError::PolicyMismatch { .. } => 0x5006,
             LaunchError::ModuleNotInPolicy { .. } => 0x5007,
+            LaunchError::Dma(e) => 0x6000 | e.code(),
         }
     }
 
@@ -113,6 +117,7 @@ impl LaunchError {
             LaunchError::PolicyEntity { .. } => "policy entity not allowed or missing",
             LaunchError::PolicyMismatch { .. } => "policy entry does not match",
             LaunchError::ModuleNotInPolicy { .. } => "module not in policy exactly once",
+            LaunchError::Dma(_) => "DMA protection failed (see code)",
         }
     }
 
@@ -138,6 +143,7 @@ impl LaunchError {
             LaunchError::PolicyPcr { pcr } => pcr as u32,
             LaunchError::PolicyEntity { entity_type } => entity_type as u32,
             LaunchError::PolicyMismatch { entity } => entity as u32,
+            LaunchError::Dma(e) => e.detail(),
         }
     }
 }
@@ -213,6 +219,12 @@ impl From<SlrtError> for LaunchError {
     }
 }
 
+impl From<DmaError> for LaunchError {
+    fn from(e: DmaError) -> Self {
+        LaunchError::Dma(e)
+    }
+}
+
 impl From<TpmError> for LaunchError {
     fn from(e: TpmError) -> Self {
         LaunchError::Tpm(e)
@@ -251,6 +263,8 @@ mod tests {
             LaunchError::ModuleNotInPolicy { start: 0 },
             LaunchError::Tpm(TpmError::NoPcrBanks),
             LaunchError::Tpm(TpmError::LocalityNotSupported(2)),
+            LaunchError::Dma(DmaError::NoIommu),
+            LaunchError::Dma(DmaError::NoNorthbridge),
         ];
         for (i, a) in errs.iter().enumerate() {
             for b in &errs[i + 1..] {

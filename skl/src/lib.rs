@@ -10,6 +10,7 @@
 
 #[macro_use]
 pub mod debug_log;
+pub mod dma;
 pub mod error;
 pub mod hash;
 pub mod launch;

@@ -4,10 +4,10 @@
 
 #[cfg(skl_baremetal)]
 mod payload {
-    use skl::hw::{cpu, mmio::TpmMmio, phys::IdentityMap};
-    use skl::launch;
+    use skl::hw::{cpu, fabric::HwFabric, mmio::TpmMmio, phys::IdentityMap};
     use skl::tpm::{probe, Locality};
     use skl::LaunchError;
+    use skl::{dma, launch};
     use skl_bootinfo::PhysAddr;
 
     /// Called by `entry.S` in long mode on our own stack, RW data relocated.
@@ -16,8 +16,14 @@ mod payload {
         skl::dlog!("SKL: entered, SLB base ", slb_base);
         let slb = PhysAddr::new(slb_base);
         let mut mem = IdentityMap::take();
-        let result = probe::open(TpmMmio::take(), Locality::TWO)
+        // DMA protection first: nothing is read for measurement before
+        // devices are kept off everything outside the SLB.
+        let result = dma::protect(&mut HwFabric::take(), slb)
             .map_err(LaunchError::from)
+            .and_then(|_r| {
+                skl::dlog!("SKL: DMA blocked by ", _r.iommus, " IOMMU(s), protection lifted on ", _r.nodes, " node(s)");
+                probe::open(TpmMmio::take(), Locality::TWO).map_err(LaunchError::from)
+            })
             .and_then(|mut tpm| launch::run(&mut mem, &mut tpm, slb));
         match result {
             Ok(h) => {

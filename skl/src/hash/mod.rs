@@ -244,7 +244,7 @@ impl Engine {
 
     /// Pad (0x80, zeros, big-endian bit length in the last 8 of 64 or 16 of
     /// 128 bytes; FIPS 180-4 §5.1) and emit the big-endian state.
-    fn finish(mut self) -> Digest {
+    fn finish(&mut self) -> Digest {
         let bl = self.block_len();
         let bits = self.total.wrapping_mul(8);
         let len_field = bl / 8;
@@ -324,6 +324,9 @@ pub fn digest_all(banks: BankSet, data: &[u8]) -> DigestList {
 /// [`digest_all`] with an explicit backend (tests and benchmarks).
 pub fn digest_all_with(backend: Backend, banks: BankSet, data: &[u8]) -> DigestList {
     let ni = backend == Backend::Auto && sha_ni::available();
+    // Built in place and finished by reference: this runs at the deepest
+    // point of the launch's stack, where copies of four engines would cost
+    // kilobytes of the SLB's 8 KiB stack.
     let mut hashers: [Option<Engine>; MAX_BANKS] = [None, None, None, None];
     for (slot, alg) in hashers.iter_mut().zip(banks.iter()) {
         *slot = Some(Engine::new(alg, ni));
@@ -332,7 +335,7 @@ pub fn digest_all_with(backend: Backend, banks: BankSet, data: &[u8]) -> DigestL
         hashers.iter_mut().flatten().for_each(|h| h.update(chunk));
     }
     let mut out = DigestList { len: 0, digests: [Digest::new(HashAlg::Sha1, &[0; 20]); MAX_BANKS] };
-    for h in hashers.into_iter().flatten() {
+    for h in hashers.iter_mut().flatten() {
         out.digests[out.len] = h.finish();
         out.len += 1;
     }

@@ -28,3 +28,14 @@ pub fn stop(code: u16) -> ! {
         unsafe { core::arch::asm!("cli", "hlt", options(nomem, nostack)) }
     }
 }
+
+/// Read a model-specific register. Callers name only MSRs the running
+/// family has (a missing one faults, and with IDT limit 0 that resets).
+pub fn rdmsr(msr: u32) -> u64 {
+    let (lo, hi): (u32, u32);
+    // SAFETY: rdmsr reads a register into EDX:EAX and touches no memory.
+    unsafe {
+        core::arch::asm!("rdmsr", in("ecx") msr, out("eax") lo, out("edx") hi, options(nomem, nostack, preserves_flags))
+    }
+    (hi as u64) << 32 | lo as u64
+}

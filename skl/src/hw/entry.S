@@ -221,7 +221,7 @@ gdt:
     .quad 0x00af9b000000ffff                /* 0x18: 64-bit code */
 gdt_end:
 
-    .section .bss.pagetables, "aw", @nobits
+    .section .skl.tables.pagetables, "aw", @nobits
     .balign 4096
 pml4:
     .skip 0x2000                            /* PML4, PDPT */

@@ -2,6 +2,7 @@
 //! Each module is small and each `unsafe` block states why it is sound.
 
 pub mod cpu;
+pub mod fabric;
 pub mod mmio;
 pub mod phys;
 pub mod port;

@@ -19,3 +19,18 @@ pub fn inb(port: u16) -> u8 {
 
 /// POST-code port: the low byte of a launch error code shows on debug cards.
 pub const POST_CODE: u16 = 0x80;
+
+/// Write a dword to an I/O port.
+pub fn outl(port: u16, v: u32) {
+    // SAFETY: as for `outb`; used for the PCI configuration ports
+    // 0xCF8/0xCFC only.
+    unsafe { core::arch::asm!("out dx, eax", in("dx") port, in("eax") v, options(nomem, nostack, preserves_flags)) }
+}
+
+/// Read a dword from an I/O port.
+pub fn inl(port: u16) -> u32 {
+    let v: u32;
+    // SAFETY: as for `outl`.
+    unsafe { core::arch::asm!("in eax, dx", out("eax") v, in("dx") port, options(nomem, nostack, preserves_flags)) }
+    v
+}

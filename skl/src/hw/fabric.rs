@@ -1,0 +1,142 @@
+//! The real [`Fabric`]: PCI configuration mechanism #1 (ports 0xCF8/0xCFC),
+//! ECAM for extended registers, IOMMU MMIO, and SKL's IOMMU tables in the
+//! SLB's `.bss`.
+
+use core::ptr::{addr_of, addr_of_mut};
+use core::sync::atomic::{fence, Ordering};
+
+use skl_bootinfo::PhysAddr;
+
+use super::port::{inl, outl};
+use crate::dma::iommu::{CommandArea, DeviceTable, TableAddrs, CMD_SLOTS, DEV_TABLE_ENTRIES, MMIO_SIZE};
+use crate::dma::{Bdf, CpuInfo, Fabric, IommuTables};
+
+const CONFIG_ADDRESS: u16 = 0xCF8;
+const CONFIG_DATA: u16 = 0xCFC;
+/// MMIO Configuration Base Address (AMD BKDG/PPR MSRC001_0058): bit 0
+/// enable, bits 5:2 log2 of the bus count, bits 47:20 base.
+const MSR_MMIO_CFG_BASE: u32 = 0xC001_0058;
+
+// The linker script puts the device table after the page tables, both
+// 4 KiB aligned, and the command area in ordinary .bss; all inside the SLB,
+// which SKINIT protects and Xen keeps reserved.
+#[link_section = ".skl.tables.iommu"]
+static mut DEVICE_TABLE: DeviceTable = DeviceTable([[0; 4]; DEV_TABLE_ENTRIES]);
+static mut COMMANDS: CommandArea = CommandArea { slots: [[0; 2]; CMD_SLOTS], semaphore: 0 };
+
+pub struct HwFabric {
+    /// ECAM base and bus count.
+    ecam: Option<(u64, u64)>,
+    ecam_read: bool,
+}
+
+impl HwFabric {
+    /// Called once by `skl_main`, single-threaded with interrupts off.
+    pub fn take() -> Self {
+        HwFabric { ecam: None, ecam_read: false }
+    }
+
+    fn cf8(at: Bdf, off: u16) -> u32 {
+        0x8000_0000 | (at.0 as u32) << 8 | (off as u32 & 0xFC)
+    }
+
+    /// ECAM address of a register, if ECAM is on and below 4 GiB (the
+    /// identity map). Read from the MSR that programs the decoder itself,
+    /// so it cannot point anywhere config space is not (unlike ACPI MCFG).
+    /// Only family 17h+ needs it; earlier families never reach the MSR.
+    fn ecam_addr(&mut self, at: Bdf, off: u16) -> Option<*mut u32> {
+        if !self.ecam_read {
+            self.ecam_read = true;
+            let msr = super::cpu::rdmsr(MSR_MMIO_CFG_BASE);
+            let base = msr & 0x0000_FFFF_FFF0_0000;
+            let buses = 1u64 << ((msr >> 2) & 0xF);
+            let end = base + (buses << 20);
+            self.ecam = (msr & 1 != 0 && base != 0 && end <= 1 << 32).then_some((base, buses));
+        }
+        let (base, buses) = self.ecam?;
+        if at.bus() as u64 >= buses {
+            return None;
+        }
+        let a = base + ((at.0 as u64) << 12) + (off as u64 & 0xFFC);
+        Some(a as *mut u32)
+    }
+
+    fn mmio(base: PhysAddr, off: u32) -> *mut u64 {
+        // discover() bounded base + MMIO_SIZE below 4 GiB.
+        assert!((off as u64) < MMIO_SIZE && off.is_multiple_of(8) && base.as_u64() + MMIO_SIZE <= 1 << 32);
+        (base.as_u64() + off as u64) as *mut u64
+    }
+}
+
+impl Fabric for HwFabric {
+    fn cfg_read(&mut self, at: Bdf, off: u16) -> u32 {
+        outl(CONFIG_ADDRESS, Self::cf8(at, off));
+        inl(CONFIG_DATA)
+    }
+
+    fn cfg_write(&mut self, at: Bdf, off: u16, v: u32) {
+        outl(CONFIG_ADDRESS, Self::cf8(at, off));
+        outl(CONFIG_DATA, v);
+    }
+
+    fn ext_read(&mut self, at: Bdf, off: u16) -> Option<u32> {
+        let p = self.ecam_addr(at, off)?;
+        // SAFETY: p is inside the ECAM window the MSR decodes (bus < bus
+        // count, below 4 GiB: identity-mapped, uncached by the firmware's
+        // MTRRs); an aligned dword register.
+        Some(unsafe { p.read_volatile() })
+    }
+
+    fn ext_write(&mut self, at: Bdf, off: u16, v: u32) -> Option<()> {
+        let p = self.ecam_addr(at, off)?;
+        // SAFETY: as for ext_read.
+        unsafe { p.write_volatile(v) };
+        Some(())
+    }
+
+    fn mmio_read(&mut self, base: PhysAddr, off: u32) -> u64 {
+        // SAFETY: an aligned register inside the IOMMU's 16 KiB window,
+        // which discover() placed below 4 GiB (identity-mapped) and clear of
+        // the SLB; reads of these registers have no side effects.
+        unsafe { Self::mmio(base, off).read_volatile() }
+    }
+
+    fn mmio_write(&mut self, base: PhysAddr, off: u32, v: u64) {
+        // The IOMMU must see SKL's table and command writes before the
+        // register write that makes it read them.
+        fence(Ordering::SeqCst);
+        // SAFETY: as for mmio_read.
+        unsafe { Self::mmio(base, off).write_volatile(v) }
+    }
+
+    fn tables(&mut self) -> IommuTables<'_> {
+        // SAFETY: the statics are only reached through this method, whose
+        // borrow is tied to the one HwFabric; the launch is single-threaded.
+        // The IOMMU reads them and writes only the semaphore, which SKL
+        // reads with a volatile load (`semaphore`).
+        unsafe { IommuTables { dev_table: &mut *addr_of_mut!(DEVICE_TABLE), commands: &mut *addr_of_mut!(COMMANDS) } }
+    }
+
+    fn table_addrs(&self) -> TableAddrs {
+        // Identity map: the address of a static is its physical address.
+        let commands = addr_of!(COMMANDS) as u64;
+        TableAddrs {
+            dev_table: PhysAddr(addr_of!(DEVICE_TABLE) as u64),
+            commands: PhysAddr(commands),
+            semaphore: PhysAddr(commands + core::mem::offset_of!(CommandArea, semaphore) as u64),
+        }
+    }
+
+    fn semaphore(&mut self) -> u64 {
+        // SAFETY: an aligned u64 in .bss; the IOMMU's COMPLETION_WAIT
+        // writes it, hence the volatile read.
+        unsafe { addr_of!((*addr_of!(COMMANDS)).semaphore).read_volatile() }
+    }
+
+    fn cpu(&self) -> CpuInfo {
+        let l1 = core::arch::x86_64::__cpuid(1);
+        let base = (l1.eax >> 8) & 0xF;
+        let family = if base == 0xF { base + ((l1.eax >> 20) & 0xFF) } else { base };
+        CpuInfo { family, hypervisor: l1.ecx & (1 << 31) != 0 }
+    }
+}
