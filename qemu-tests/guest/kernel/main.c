@@ -2,6 +2,7 @@
  * The DLME of the QEMU launch test: reports what SKL handed over (registers, TPM locality state,
  * PCR 17/18, MBI) as "SKLTEST" lines on port 0xE9; the host test asserts the values.
  */
+#include "dma.h"
 #include "mbi.h"
 #include "pcr.h"
 #include "regs.h"
@@ -76,6 +77,8 @@ void kernel_main(void)
 	tis_release(0);
 
 	mbi_report(entry_regs.esi);
+	/* Last: its control phase switches the IOMMU off and writes into the SLB and the log. */
+	dma_attack(entry_regs.ebp);
 	con_puts("SKLTEST done\n");
 	qemu_exit(EXIT_PASS);
 }
