@@ -6,6 +6,7 @@
 //! returns a hand-off must hand off inside the DLME, below 4 GiB, clear of
 //! the SLB, after extending exactly what the kernel will run.
 
+pub mod dma;
 pub mod event_log;
 pub mod launch;
 pub mod mbi;
