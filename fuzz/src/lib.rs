@@ -14,6 +14,7 @@ pub mod ram;
 pub mod seeds;
 pub mod slrt;
 pub mod tpm;
+pub mod txt_heap;
 
 /// Digest of `data` with the TPM algorithm `alg`, from the RustCrypto crates
 /// (an implementation independent of `skl::hash`).

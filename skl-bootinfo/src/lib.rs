@@ -20,5 +20,6 @@ pub mod event_log;
 pub mod multiboot2;
 pub mod sl_header;
 pub mod slrt;
+pub mod txt;
 
 pub use addr::{PhysAddr, PhysRange};
