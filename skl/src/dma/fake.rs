@@ -38,6 +38,12 @@ pub struct FakeIommu {
     pub dead: bool,
     /// Commands are never run.
     pub stalls: bool,
+    /// Writes to the table and buffer bases are ignored (as with SNP on,
+    /// IOMMU spec §2.12.2.1).
+    pub locked_bases: bool,
+    /// Status.CmdBufRun stays set this many reads after CmdBufEn clears.
+    pub run_lag: u32,
+    lag_left: u32,
 }
 
 pub struct FakeFabric {
@@ -129,6 +135,9 @@ impl FakeFabric {
             regs: BTreeMap::new(),
             dead: false,
             stalls: false,
+            locked_bases: false,
+            run_lag: 3,
+            lag_left: 0,
         });
     }
 
@@ -255,6 +264,11 @@ impl Fabric for FakeFabric {
         }
         match off {
             iommu::REG_EFR => (m.ia_sup as u64) << 6,
+            iommu::REG_STATUS => {
+                let run = self.reg(i, iommu::REG_CONTROL) & iommu::CTRL_CMD_BUF_EN != 0 || self.iommus[i].lag_left > 0;
+                self.iommus[i].lag_left = self.iommus[i].lag_left.saturating_sub(1);
+                self.reg(i, off) | if run { iommu::STATUS_CMD_BUF_RUN } else { 0 }
+            }
             _ => m.regs.get(&off).copied().unwrap_or(0),
         }
     }
@@ -265,8 +279,21 @@ impl Fabric for FakeFabric {
             return;
         }
         let ctrl = self.reg(i, iommu::REG_CONTROL);
-        if off == iommu::REG_CMD_HEAD {
-            assert_eq!(ctrl & iommu::CTRL_CMD_BUF_EN, 0, "command head written while the buffer runs");
+        // Base and head change only while stopped; so does the tail, except
+        // as the doorbell of a running buffer.
+        let rewinds = matches!(off, iommu::REG_CMD_BASE | iommu::REG_CMD_HEAD)
+            || (off == iommu::REG_CMD_TAIL && ctrl & iommu::CTRL_CMD_BUF_EN == 0);
+        if rewinds {
+            assert_eq!(ctrl & iommu::CTRL_CMD_BUF_EN, 0, "command buffer register written while it runs");
+            assert_eq!(self.iommus[i].lag_left, 0, "command buffer register written before CmdBufRun cleared");
+        }
+        if self.iommus[i].locked_bases
+            && matches!(off, iommu::REG_DEV_TABLE | iommu::REG_CMD_BASE | iommu::REG_EVT_BASE)
+        {
+            return;
+        }
+        if off == iommu::REG_CONTROL && ctrl & iommu::CTRL_CMD_BUF_EN != 0 && v & iommu::CTRL_CMD_BUF_EN == 0 {
+            self.iommus[i].lag_left = self.iommus[i].run_lag;
         }
         let v = match off {
             iommu::REG_STATUS => self.reg(i, off) & !v,

@@ -60,6 +60,9 @@ pub const CTRL_CMD_BUF_EN: u64 = 1 << 12;
 pub const CTRL_ENABLES: u64 = 0x1F | (0x3F << 12) | (1 << 22) | (1 << 24) | (0x3F << 28) | (0xFF << 34);
 /// Status (§3.4.12): EventOverflow, EventLogInt, ComWaitInt are write-1-to-clear.
 const STATUS_W1C: u64 = 0x7;
+/// Status: the IOMMU is fetching commands. The command buffer's base, head
+/// and tail may be changed only while it is clear.
+pub const STATUS_CMD_BUF_RUN: u64 = 1 << 4;
 /// Extended feature register: INVALIDATE_IOMMU_ALL supported.
 const EFR_IA_SUP: u64 = 1 << 6;
 /// Log2 of 256 entries of 16 bytes = 4 KiB: the smallest command buffer
@@ -217,6 +220,7 @@ pub fn program<F: Fabric + ?Sized>(f: &mut F, iommu: &Iommu, t: &TableAddrs) -> 
     let b = iommu.base;
     let ctrl = f.mmio_read(b, REG_CONTROL);
     f.mmio_write(b, REG_CONTROL, ctrl & !CTRL_ENABLES);
+    wait_cmd_buf_stopped(f, b)?;
     let devtab = t.dev_table.as_u64() | (DEV_TABLE_ENTRIES as u64 * 32 / 4096 - 1);
     f.mmio_write(b, REG_DEV_TABLE, devtab);
     f.mmio_write(b, REG_EXCL_BASE, 0);
@@ -307,10 +311,21 @@ fn batch<F: Fabric + ?Sized>(
     }
     let ctrl = f.mmio_read(b, REG_CONTROL);
     f.mmio_write(b, REG_CONTROL, ctrl & !CTRL_CMD_BUF_EN);
+    wait_cmd_buf_stopped(f, b)?;
     f.mmio_write(b, REG_CMD_HEAD, off);
     f.mmio_write(b, REG_CMD_TAIL, off);
     f.mmio_write(b, REG_CONTROL, ctrl);
     Ok(())
+}
+
+/// Bounded wait for Status.CmdBufRun to clear after CmdBufEn was cleared.
+fn wait_cmd_buf_stopped<F: Fabric + ?Sized>(f: &mut F, b: PhysAddr) -> Result<(), DmaError> {
+    for _ in 0..WAIT_POLLS {
+        if f.mmio_read(b, REG_STATUS) & STATUS_CMD_BUF_RUN == 0 {
+            return Ok(());
+        }
+    }
+    Err(DmaError::IommuNoResponse { base: b.as_u64(), reg: REG_STATUS, value: f.mmio_read(b, REG_STATUS) })
 }
 
 /// After the flush: the device table still blocks every DeviceID (nothing

@@ -139,6 +139,32 @@ fn a_dead_iommu_stops_before_lifting() {
     }
 }
 
+/// With SNP on, the IOMMU ignores writes to its table and buffer bases
+/// (IOMMU spec §2.12.2.1): the read-back catches it before any lift.
+#[test]
+fn an_iommu_that_ignores_base_writes_stops_before_lifting() {
+    let mut f = FakeFabric::new(0x19, 2, &amd_iommus(2));
+    f.iommus[1].locked_bases = true;
+    let base = f.iommus[1].base;
+    assert!(matches!(run(&mut f), Err(DmaError::IommuNoResponse { base: b, reg: 0, .. }) if b == base));
+    assert!(no_node_lifted(&f));
+}
+
+/// The command ring is rewound only once Status.CmdBufRun has cleared; one
+/// that never clears is an error, not a hang.
+#[test]
+fn command_buffer_that_keeps_running_is_an_error() {
+    let mut f = FakeFabric::new(0x17, 1, &amd_iommus(1));
+    f.iommus[0].run_lag = 50;
+    run(&mut f).unwrap();
+    let mut f = FakeFabric::new(0x17, 1, &amd_iommus(1));
+    f.iommus[0].regs.insert(iommu::REG_CONTROL, iommu::CTRL_CMD_BUF_EN | iommu::CTRL_IOMMU_EN);
+    f.iommus[0].run_lag = u32::MAX;
+    let base = f.iommus[0].base;
+    assert!(matches!(run(&mut f), Err(DmaError::IommuNoResponse { base: b, reg: 0x2020, .. }) if b == base));
+    assert!(no_node_lifted(&f));
+}
+
 #[test]
 fn an_iommu_that_never_completes_stops_the_launch() {
     let mut f = FakeFabric::new(0x19, 2, &amd_iommus(2));
