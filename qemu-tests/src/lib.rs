@@ -332,10 +332,16 @@ pub struct LaunchResult {
 
 impl LaunchResult {
     /// Bytes of SKL's stack ever written: from the lowest byte below the
-    /// SLB top that no longer holds the launcher's 0xA5 fill.
+    /// SLB top that no longer holds the launcher's 0xA5 fill (above SKL's
+    /// 32-byte canary at the stack bottom).
     pub fn stack_used(&self) -> usize {
-        let stack = &self.slb_after[0xE000..];
+        let stack = &self.slb_after[0xE020..];
         stack.len() - stack.iter().position(|&b| b != 0xA5).unwrap_or(stack.len())
+    }
+
+    /// SKL's stack canary ("SSLK" × 8 at the stack bottom) is intact.
+    pub fn stack_canary_intact(&self) -> bool {
+        self.slb_after[0xE000..0xE020].chunks(4).all(|c| c == b"SSLK")
     }
 
     pub fn handed_off(&self) -> bool {

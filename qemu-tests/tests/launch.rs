@@ -373,4 +373,5 @@ fn stack_use_leaves_a_margin() {
     let used = r.stack_used();
     eprintln!("stack used: {used} of 8192 bytes");
     assert!(used > 1024 && used < 7 * 1024, "stack use {used}");
+    assert!(r.stack_canary_intact(), "the canary SKL checks before hand-off");
 }

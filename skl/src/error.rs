@@ -58,6 +58,8 @@ pub enum LaunchError {
     ModuleNotInPolicy { start: u64 },
     /// DMA protection could not be established.
     Dma(DmaError),
+    /// The stack canary below SKL's stack was overwritten.
+    StackOverflow,
 }
 
 impl LaunchError {
@@ -88,6 +90,7 @@ impl LaunchError {
             LaunchError::PolicyMismatch { .. } => 0x5006,
             LaunchError::ModuleNotInPolicy { .. } => 0x5007,
             LaunchError::Dma(e) => 0x6000 | e.code(),
+            LaunchError::StackOverflow => 0xFFFE,
         }
     }
 
@@ -118,6 +121,7 @@ impl LaunchError {
             LaunchError::PolicyMismatch { .. } => "policy entry does not match",
             LaunchError::ModuleNotInPolicy { .. } => "module not in policy exactly once",
             LaunchError::Dma(_) => "DMA protection failed (see code)",
+            LaunchError::StackOverflow => "stack overflow",
         }
     }
 
@@ -144,6 +148,7 @@ impl LaunchError {
             LaunchError::PolicyEntity { entity_type } => entity_type as u32,
             LaunchError::PolicyMismatch { entity } => entity as u32,
             LaunchError::Dma(e) => e.detail(),
+            LaunchError::StackOverflow => 0,
         }
     }
 }
@@ -265,6 +270,7 @@ mod tests {
             LaunchError::Tpm(TpmError::LocalityNotSupported(2)),
             LaunchError::Dma(DmaError::NoIommu),
             LaunchError::Dma(DmaError::NoNorthbridge),
+            LaunchError::StackOverflow,
         ];
         for (i, a) in errs.iter().enumerate() {
             for b in &errs[i + 1..] {

@@ -25,6 +25,9 @@ mod payload {
                 probe::open(TpmMmio::take(), Locality::TWO).map_err(LaunchError::from)
             })
             .and_then(|mut tpm| launch::run(&mut mem, &mut tpm, slb));
+        // A stack that grew into the tables below it voids every guarantee.
+        let result =
+            result.and_then(|h| if cpu::stack_intact(slb_base) { Ok(h) } else { Err(LaunchError::StackOverflow) });
         match result {
             Ok(h) => {
                 skl::dlog!("SKL: hand-off to ", h.entry, " ebx ", h.ebx, " esi ", h.esi);

@@ -39,3 +39,18 @@ pub fn rdmsr(msr: u32) -> u64 {
     }
     (hi as u64) << 32 | lo as u64
 }
+
+/// Offset of the stack bottom in the SLB: `SLB_SIZE - STACK_SIZE` of
+/// `linker/skl.ld` (which asserts the same value).
+pub const STACK_BOTTOM: u64 = 0x10000 - 0x2000;
+
+/// The canary `entry.S` wrote below the stack is intact: the stack never
+/// grew into what lies below it (the page and IOMMU tables).
+pub fn stack_intact(slb_base: u64) -> bool {
+    let p = (slb_base + STACK_BOTTOM) as *const [u32; 8];
+    // SAFETY: 32 bytes inside the SLB (identity-mapped), written once by
+    // entry.S and never by Rust code; volatile because only an overflowing
+    // stack would change them.
+    let words = unsafe { p.read_volatile() };
+    words.iter().all(|&w| w == 0x4B4C_5353)
+}

@@ -61,6 +61,13 @@ _start32:
     xor     %eax, %eax
     rep stosl
 
+    /* Stack canary: 32 bytes at the bottom of the 8 KiB stack, checked
+     * before the hand-off (skl::hw::cpu::stack_intact). */
+    lea     (__stack_bottom - _slb_start)(%ebp), %edi
+    mov     $0x4B4C5353, %eax               /* "SSLK" */
+    mov     $8, %ecx
+    rep stosl
+
     /* Copy the RW data from its place in the image to its run-time home. */
     lea     (__rw_lma - _slb_start)(%ebp), %esi
     lea     (__rw_start - _slb_start)(%ebp), %edi
