@@ -16,6 +16,7 @@ pub mod hash;
 pub mod launch;
 pub mod memory;
 pub mod tpm;
+pub mod txt;
 
 #[cfg(test)]
 pub mod fake_tpm;

@@ -1,0 +1,210 @@
+//! TXT post-launch checks against a register file and the `tpm20` seed heap
+//! (`fuzz/corpus/txt_heap/tpm20`, a TPM 2.0 heap that parses), patched per
+//! case.
+
+use std::collections::BTreeMap;
+
+use skl_bootinfo::slrt::IntelInfo;
+use skl_bootinfo::txt::heap::HeapTable;
+use skl_bootinfo::txt::{TxtHeap, TxtReg};
+use zerocopy::FromZeros;
+
+use super::*;
+
+const SEED: &[u8] = include_bytes!("../../../fuzz/corpus/txt_heap/tpm20");
+
+#[derive(Default)]
+struct Regs {
+    v: BTreeMap<u16, u64>,
+    writes: Vec<(u16, u64)>,
+}
+
+impl TxtRegs for Regs {
+    fn read(&mut self, reg: TxtReg) -> u64 {
+        self.v.get(&reg.offset()).copied().unwrap_or(0)
+    }
+    fn write(&mut self, reg: TxtReg, v: u64) {
+        self.writes.push((reg.offset(), v));
+        self.v.insert(reg.offset(), v);
+    }
+}
+
+fn launched() -> Regs {
+    let mut r = Regs::default();
+    r.v.insert(TxtReg::STS.offset(), 1 | 1 << 16);
+    r.v.insert(TxtReg::DIDVID.offset(), 0x0001_B002_8086);
+    r.v.insert(TxtReg::ERRORCODE.offset(), 0xC000_0001);
+    r.v.insert(TxtReg::HEAP_BASE.offset(), 0x7B00_0000);
+    r.v.insert(TxtReg::HEAP_SIZE.offset(), 0x10_0000);
+    r
+}
+
+#[test]
+fn status_after_a_good_senter_is_accepted_and_cleared() {
+    let mut r = launched();
+    check_status(&mut r).unwrap();
+    assert_eq!(r.writes, vec![(TxtReg::ERRORCODE.offset(), 0), (TxtReg::ESTS.offset(), u64::MAX)]);
+    assert_eq!(heap_range(&mut r).unwrap(), PhysRange::new(PhysAddr(0x7B00_0000), 0x10_0000).unwrap());
+}
+
+#[test]
+fn bad_status_is_refused_before_anything_is_written() {
+    type Case = (TxtReg, u64, fn(TxtError) -> bool);
+    let cases: [Case; 4] = [
+        (TxtReg::STS, 0, |e| matches!(e, TxtError::NotLaunched { .. })),
+        (TxtReg::STS, 1 | 2, |e| matches!(e, TxtError::NotLaunched { .. })),
+        (TxtReg::DIDVID, 0xFFFF_FFFF, |e| matches!(e, TxtError::PrivateSpaceClosed { .. })),
+        (TxtReg::ERRORCODE, 0xC000_0002, |e| e == TxtError::SinitError { code: 0xC000_0002 }),
+    ];
+    for (reg, v, want) in cases {
+        let mut r = launched();
+        r.v.insert(reg.offset(), v);
+        let e = check_status(&mut r).unwrap_err();
+        assert!(want(e), "{reg:?}={v:#x}: {e:?}");
+        assert!(r.writes.is_empty());
+    }
+}
+
+#[test]
+fn heap_registers_are_bounded() {
+    for (base, size) in [(0, 0x1000), (0x7B00_0000, 0), (0xFFFF_F000, 0x2000), (u64::MAX, 2)] {
+        let mut r = launched();
+        r.v.insert(TxtReg::HEAP_BASE.offset(), base);
+        r.v.insert(TxtReg::HEAP_SIZE.offset(), size);
+        assert_eq!(heap_range(&mut r), Err(TxtError::HeapRange { base, size }));
+    }
+}
+
+/// The seed heap with OsSinitData's PMR fields replaced.
+fn heap_with_pmrs(lo: (u64, u64), hi: (u64, u64)) -> Vec<u8> {
+    let mut b = SEED.to_vec();
+    let at = TxtHeap::parse(SEED).unwrap().table_offset(HeapTable::OsSinitData) + 8 + 32;
+    for (i, v) in [lo.0, lo.1, hi.0, hi.1].into_iter().enumerate() {
+        b[at + 8 * i..at + 8 * i + 8].copy_from_slice(&v.to_le_bytes());
+    }
+    b
+}
+
+fn usable_mdr(heap: &TxtHeap) -> PhysRange {
+    heap.mdrs().find(|m| m.is_usable()).and_then(|m| m.range()).expect("the seed has a usable MDR")
+}
+
+#[test]
+fn trusted_regions_must_be_in_a_pmr_and_usable_memory() {
+    let mdr = usable_mdr(&TxtHeap::parse(SEED).unwrap());
+    assert!(mdr.end() <= 1 << 32 && mdr.len() >= 0x2000, "{mdr:?}");
+    let last_page = PhysRange::new(PhysAddr(mdr.end() - 0x1000), 0x1000).unwrap();
+    let b = heap_with_pmrs((0, 1 << 32), (0, 0));
+    let heap = TxtHeap::parse(&b).unwrap();
+    check_heap_and_dma(&heap, true, &[last_page]).unwrap();
+
+    // The low PMR ends just below the region.
+    let b = heap_with_pmrs((0, mdr.end() - 0x1000), (0, 0));
+    let heap = TxtHeap::parse(&b).unwrap();
+    assert_eq!(
+        check_heap_and_dma(&heap, true, &[last_page]),
+        Err(TxtError::NotDmaProtected { addr: mdr.end() - 0x1000 })
+    );
+
+    // Inside the PMR, one page past the usable MDR.
+    let b = heap_with_pmrs((0, 1 << 32), (0, 0));
+    let heap = TxtHeap::parse(&b).unwrap();
+    let past = PhysRange::new(PhysAddr(mdr.end() - 0x1000), 0x2000).unwrap();
+    assert!(!heap.mdr_covers(&past));
+    assert_eq!(check_heap_and_dma(&heap, true, &[past]), Err(TxtError::NotInMdr { addr: mdr.end() - 0x1000 }));
+}
+
+#[test]
+fn pmr_layout_everyone_requires() {
+    for (lo, hi) in [
+        ((0x20_0000, 0x8000_0000), (0, 0)),             // low PMR not from 0
+        ((0, 0), (0, 0)),                               // no low PMR (TPR platform)
+        ((0, 0x8000_0000), (0x8000_0000, 0x1000_0000)), // high PMR below 4 GiB
+    ] {
+        let b = heap_with_pmrs(lo, hi);
+        let heap = TxtHeap::parse(&b).unwrap();
+        assert!(matches!(check_heap_and_dma(&heap, true, &[]), Err(TxtError::PmrLayout { .. })), "{lo:x?} {hi:x?}");
+    }
+    let b = heap_with_pmrs((0, 0x8000_0000), (0x1_0000_0000, 0x1_0000_0000));
+    check_heap_and_dma(&TxtHeap::parse(&b).unwrap(), true, &[]).unwrap();
+}
+
+fn mtrrs(default: u64, pairs: &[(u64, u64)]) -> IntelInfo {
+    let mut i = IntelInfo::new_zeroed();
+    i.default_mem_type.set(default);
+    i.mtrr_vcnt.set(pairs.len() as u64);
+    for (slot, &(b, m)) in i.mtrr_pairs.iter_mut().zip(pairs) {
+        slot.base.set(b);
+        slot.mask.set(m);
+    }
+    i
+}
+
+const V: u64 = 1 << 11;
+
+#[test]
+fn saved_mtrrs_typical_firmware_layout_is_accepted() {
+    // Default UC; WB for 0-2 GiB and 4-8 GiB (MAXPHYADDR 39).
+    let i = mtrrs(0, &[(0x06, 0x7F_8000_0000 | V), (0x1_0000_0006, 0x7F_0000_0000 | V)]);
+    check_saved_mtrrs(&i, 10, 39).unwrap();
+    // Default WB with the MMIO hole 0xC000_0000-4 GiB made UC.
+    let i = mtrrs(6, &[(0xC000_0000, 0x7F_C000_0000 | V)]);
+    check_saved_mtrrs(&i, 10, 39).unwrap();
+}
+
+#[test]
+fn saved_mtrrs_that_would_misconfigure_the_cpu_are_refused() {
+    let wb_all = (0x06, 0x70_0000_0000 | V);
+    let cases: [(IntelInfo, u32); 6] = [
+        (mtrrs(0, &[wb_all; 3]), 2),                          // more than IA32_MTRRCAP says
+        (mtrrs(0, &[(0x02, 0x7F_8000_0000 | V)]), 10),        // type 2 is reserved
+        (mtrrs(0, &[(0x06, 0x7F_8000_1000 | V)]), 10),        // mask with a hole
+        (mtrrs(0, &[(0x06, 0xFF_8000_0000 | V)]), 10),        // mask above MAXPHYADDR 39
+        (mtrrs(6, &[]), 10),                                  // TXT space WB by default
+        (mtrrs(0, &[(0xFED0_0006, 0x7F_FFF0_0000 | V)]), 10), // TXT space made WB
+    ];
+    for (n, (i, cap)) in cases.iter().enumerate() {
+        assert!(matches!(check_saved_mtrrs(i, *cap, 39), Err(TxtError::Mtrr { .. })), "case {n}");
+    }
+    // UC wins over an overlapping WB range.
+    let i = mtrrs(0, &[(0xFED0_0006, 0x7F_FFF0_0000 | V), (0xFED0_0000, 0x7F_FFF0_0000 | V)]);
+    check_saved_mtrrs(&i, 10, 39).unwrap();
+}
+
+#[test]
+fn reset_writes_the_mle_error_code_then_the_reset_sequence() {
+    let mut r = launched();
+    reset(&mut r, &TxtError::NotInMdr { addr: 0 });
+    assert_eq!(
+        r.writes,
+        vec![
+            (TxtReg::ERRORCODE.offset(), 0xC000_8008),
+            (TxtReg::CMD_NO_SECRETS.offset(), 1),
+            (TxtReg::CMD_UNLOCK_MEM_CONFIG.offset(), 1),
+            (TxtReg::CMD_SYS_RESET.offset(), 1),
+        ]
+    );
+}
+
+#[test]
+fn error_codes_are_distinct() {
+    let all = [
+        TxtError::NotLaunched { sts: 0 },
+        TxtError::PrivateSpaceClosed { didvid: 0 },
+        TxtError::SinitError { code: 0 },
+        TxtError::HeapRange { base: 0, size: 0 },
+        TxtError::Heap(skl_bootinfo::txt::TxtHeapError::Truncated {
+            table: HeapTable::BiosData,
+            offset: 0,
+            heap_size: 0,
+        }),
+        TxtError::PmrLayout { base: 0, size: 0 },
+        TxtError::NotDmaProtected { addr: 0 },
+        TxtError::NotInMdr { addr: 0 },
+        TxtError::Mtrr { index: 0 },
+    ];
+    let mut c: Vec<u16> = all.iter().map(|e| e.code()).collect();
+    c.sort();
+    c.dedup();
+    assert_eq!(c.len(), all.len());
+}
