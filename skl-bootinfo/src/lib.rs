@@ -20,6 +20,8 @@ pub mod event_log;
 pub mod multiboot2;
 pub mod sl_header;
 pub mod slrt;
+#[cfg(test)]
+mod test_bytes;
 pub mod txt;
 
 pub use addr::{PhysAddr, PhysRange};

@@ -3,15 +3,7 @@
 
 use super::*;
 
-fn put16(b: &mut [u8], off: usize, v: u16) {
-    b[off..off + 2].copy_from_slice(&v.to_le_bytes());
-}
-fn put32(b: &mut [u8], off: usize, v: u32) {
-    b[off..off + 4].copy_from_slice(&v.to_le_bytes());
-}
-fn put64(b: &mut [u8], off: usize, v: u64) {
-    b[off..off + 8].copy_from_slice(&v.to_le_bytes());
-}
+use crate::test_bytes::{put16, put32, put64};
 
 /// What GRUB-B writes for a Multiboot2 launch with `n` modules:
 /// DL_INFO @16, LOG_INFO @88, POLICY @112, entries @128, END; 248 + 56n bytes.

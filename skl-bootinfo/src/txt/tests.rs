@@ -5,15 +5,7 @@ use super::ext::{ext_type, ExtElement};
 use super::heap::*;
 use crate::addr::{PhysAddr, PhysRange};
 
-fn put16(b: &mut [u8], off: usize, v: u16) {
-    b[off..off + 2].copy_from_slice(&v.to_le_bytes());
-}
-fn put32(b: &mut [u8], off: usize, v: u32) {
-    b[off..off + 4].copy_from_slice(&v.to_le_bytes());
-}
-fn put64(b: &mut [u8], off: usize, v: u64) {
-    b[off..off + 8].copy_from_slice(&v.to_le_bytes());
-}
+use crate::test_bytes::{put16, put32, put64};
 
 const MIB: u64 = 1 << 20;
 const GIB: u64 = 1 << 30;
