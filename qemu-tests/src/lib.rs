@@ -331,17 +331,23 @@ pub struct LaunchResult {
 }
 
 impl LaunchResult {
+    /// SKL's stack bottom in the SLB (64 KiB − 8 KiB, `linker/skl.ld`) and
+    /// the canary `entry.S` writes there.
+    const STACK_BOTTOM: usize = 0xE000;
+    const CANARY: &'static [u8; 4] = b"SSLK";
+    const CANARY_LEN: usize = 32;
+
     /// Bytes of SKL's stack ever written: from the lowest byte below the
     /// SLB top that no longer holds the launcher's 0xA5 fill (above SKL's
     /// 32-byte canary at the stack bottom).
     pub fn stack_used(&self) -> usize {
-        let stack = &self.slb_after[0xE020..];
+        let stack = &self.slb_after[Self::STACK_BOTTOM + Self::CANARY_LEN..];
         stack.len() - stack.iter().position(|&b| b != 0xA5).unwrap_or(stack.len())
     }
 
     /// SKL's stack canary ("SSLK" × 8 at the stack bottom) is intact.
     pub fn stack_canary_intact(&self) -> bool {
-        self.slb_after[0xE000..0xE020].chunks(4).all(|c| c == b"SSLK")
+        self.slb_after[Self::STACK_BOTTOM..Self::STACK_BOTTOM + Self::CANARY_LEN].chunks(4).all(|c| c == Self::CANARY)
     }
 
     pub fn handed_off(&self) -> bool {

@@ -79,7 +79,8 @@ impl FakeFabric {
         let mut f = FakeFabric {
             cpu: CpuInfo { family, hypervisor: false },
             nodes,
-            protection: vec![if family >= 0x17 { 1 } else { 1 << 5 | 1 }; nodes as usize],
+            // DEV_CR with DEV and SL_DEV enabled, or MEMPROT enabled.
+            protection: vec![Self::protection_bit(family) | 1; nodes as usize],
             dev_cap: true,
             ecam: true,
             stuck_node: None,
@@ -141,8 +142,18 @@ impl FakeFabric {
         });
     }
 
+    /// The bit SKINIT sets and SKL must clear: SL_DEV_EN or MEMPROT_EN.
+    fn protection_bit(family: u32) -> u32 {
+        if family >= 0x17 {
+            1
+        } else {
+            1 << 5
+        }
+    }
+
     fn all_lifted(&self) -> bool {
-        (0..self.nodes as usize).all(|n| self.protection[n] & if self.cpu.family >= 0x17 { 1 } else { 1 << 5 } == 0)
+        let bit = Self::protection_bit(self.cpu.family);
+        self.protection.iter().all(|p| p & bit == 0)
     }
 
     fn iommu_cap(&self, at: Bdf, off: u16) -> Option<u32> {
@@ -229,7 +240,7 @@ impl Fabric for FakeFabric {
             if off == DEV_CAP_AT + 4 {
                 self.dev_op.insert(node, v);
             } else if off == DEV_CAP_AT + 8 && self.dev_op.get(&node) == Some(&(4 << 8)) {
-                self.lift_to(node, v, 1 << 5);
+                self.lift_to(node, v, Self::protection_bit(self.cpu.family));
             }
         }
     }
@@ -251,7 +262,7 @@ impl Fabric for FakeFabric {
         }
         let node = at.dev().wrapping_sub(0x18);
         if at.bus() == 0 && at.func() == 0 && node < self.nodes && off == MEMPROT_CR {
-            self.lift_to(node, v, 1);
+            self.lift_to(node, v, Self::protection_bit(self.cpu.family));
         }
         Some(())
     }

@@ -14,6 +14,9 @@
 //! 4. in each IOMMU invalidate everything cached and wait for a
 //!    COMPLETION_WAIT store (the proof a real IOMMU runs SKL's commands);
 //! 5. check the table is unchanged and each IOMMU still enabled.
+//!
+//! The steps are `#[inline(never)]`: inlined into `skl_main` they cost
+//! ~140 more measured bytes.
 
 pub mod iommu;
 pub mod northbridge;
@@ -152,11 +155,14 @@ pub fn protect<F: Fabric>(f: &mut F, slb: PhysAddr) -> Result<DmaReport, DmaErro
         return Err(DmaError::NoNorthbridge);
     }
     let t = f.table_addrs();
+    // The device table: 4 KiB aligned (§3.3). The command slots: 16-byte
+    // aligned and within one page, so the ring SKL drives never wraps.
+    let dev_len = core::mem::size_of::<DeviceTable>() as u64;
     let cmd_len = core::mem::size_of::<CommandArea>() as u64;
-    for (a, len, align) in [(t.dev_table, 8192, 4096), (t.commands, cmd_len, 16)] {
-        let r = skl_bootinfo::PhysRange::new(a, len);
-        let in_one_page = a.as_u64() & 0xFFF <= 4096 - len.min(4096) || align == 4096;
-        if a.as_u64() % align != 0 || !in_one_page || !r.is_some_and(|r| slb.contains_range(&r)) {
+    let cmd_in_page = (t.commands.as_u64() & 0xFFF) + cmd_len <= 4096;
+    for (a, len, align, fits) in [(t.dev_table, dev_len, 4096, true), (t.commands, cmd_len, 16, cmd_in_page)] {
+        let in_slb = skl_bootinfo::PhysRange::new(a, len).is_some_and(|r| slb.contains_range(&r));
+        if a.as_u64() % align != 0 || !fits || !in_slb {
             return Err(DmaError::TablesMisplaced { addr: a.as_u64() });
         }
     }
