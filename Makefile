@@ -35,12 +35,16 @@ $(SETUP_STAMP): Makefile rust-toolchain.toml
 	@touch $@
 
 ## ---- payload -----------------------------------------------------------
-PAYLOAD_ELF := target/$(PAYLOAD_TARGET)/$(PROFILE)/skl
+# Two payloads from one crate: skl.bin (AMD SKINIT SLB) and skl-txt.bin
+# (Intel TXT MLE), each checked and sized by check-image.py.
+PAYLOAD_DIR := target/$(PAYLOAD_TARGET)/$(PROFILE)
 payload: $(SETUP_STAMP)
 	$(CARGO) build -p skl --target $(PAYLOAD_TARGET) --profile $(PROFILE)
 	@mkdir -p $(BUILD)
-	objcopy -O binary $(PAYLOAD_ELF) $(BUILD)/skl.bin
-	python3 skl/check-image.py $(PAYLOAD_ELF) $(BUILD)/skl.bin
+	objcopy -O binary $(PAYLOAD_DIR)/skl $(BUILD)/skl.bin
+	python3 skl/check-image.py $(PAYLOAD_DIR)/skl $(BUILD)/skl.bin
+	objcopy -O binary $(PAYLOAD_DIR)/skl-txt $(BUILD)/skl-txt.bin
+	python3 skl/check-image.py $(PAYLOAD_DIR)/skl-txt $(BUILD)/skl-txt.bin --mle
 
 # Debug build: logging to port 0xE9/COM1 compiled in (never shipped).
 payload-debug: $(SETUP_STAMP)
@@ -48,6 +52,8 @@ payload-debug: $(SETUP_STAMP)
 	@mkdir -p $(BUILD)
 	objcopy -O binary target/$(PAYLOAD_TARGET)/slb-debug/skl $(BUILD)/skl-debug.bin
 	python3 skl/check-image.py target/$(PAYLOAD_TARGET)/slb-debug/skl $(BUILD)/skl-debug.bin
+	objcopy -O binary target/$(PAYLOAD_TARGET)/slb-debug/skl-txt $(BUILD)/skl-txt-debug.bin
+	python3 skl/check-image.py target/$(PAYLOAD_TARGET)/slb-debug/skl-txt $(BUILD)/skl-txt-debug.bin --mle
 
 -include qemu-tests/guest/guest.mk
 -include rpm/rpm.mk

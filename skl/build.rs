@@ -3,14 +3,19 @@
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(skl_baremetal)");
     println!("cargo::rerun-if-changed=../linker/skl.ld");
-    println!("cargo::rerun-if-changed=src/hw/entry.S");
+    for f in ["entry_skinit.S", "entry_txt.S", "entry_common.S"] {
+        println!("cargo::rerun-if-changed=src/hw/{f}");
+    }
     let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     if os == "none" {
         let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
         println!("cargo::rustc-cfg=skl_baremetal");
-        println!("cargo::rustc-link-arg-bin=skl=-T{dir}/../linker/skl.ld");
-        // RELR: 24 bytes of relocations instead of ~1 KiB of RELA.
-        println!("cargo::rustc-link-arg-bin=skl=-zpack-relative-relocs");
-        println!("cargo::rustc-link-arg-bin=skl=--no-dynamic-linker");
+        // Both payloads share the 64 KiB layout.
+        for bin in ["skl", "skl-txt"] {
+            println!("cargo::rustc-link-arg-bin={bin}=-T{dir}/../linker/skl.ld");
+            // RELR: 24 bytes of relocations instead of ~1 KiB of RELA.
+            println!("cargo::rustc-link-arg-bin={bin}=-zpack-relative-relocs");
+            println!("cargo::rustc-link-arg-bin={bin}=--no-dynamic-linker");
+        }
     }
 }

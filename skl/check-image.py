@@ -3,7 +3,12 @@
 its sizes. Fails (exit 1) on any violation. Independent of the Rust code:
 reads the ELF section table and the flat file only.
 
-usage: check-image.py <skl ELF> <skl.bin>
+usage: check-image.py <skl ELF> <skl.bin> [--mle]
+
+--mle: the image is skl-txt.bin, the Intel TXT MLE: its MLE header (SDG
+315168 Table 2-1) must be the only copy of the MLE UUID, 16-byte aligned in
+the first 4 KiB (where GRUB scans), and describe exactly the measured image.
+Without it the image must carry no MLE UUID at all.
 """
 import struct
 import sys
@@ -12,6 +17,7 @@ SLB_SIZE = 0x10000
 MAX_FILE = 0xF000          # GRUB keeps 4 KiB for the SLRT
 BL_DATA_SIZE = 0x1000
 SKL_UUID = bytes.fromhex("78f1268e049211e9832ac85b76c4cc02")
+MLE_UUID = bytes.fromhex("5aac82906f47a7740f5c55a2cb51b642")
 
 
 def sections(elf):
@@ -45,6 +51,20 @@ def main():
     need(img[info:info + 16] == SKL_UUID, "skl_info UUID mismatch")
     need(bl >= measured, f"bootloader data {bl:#x} overlaps the measured image (ends {measured:#x})")
     need(bl + BL_DATA_SIZE <= SLB_SIZE, f"bootloader data at {bl:#x} leaves less than 4 KiB")
+
+    uuids = [i for i in range(len(img)) if img.startswith(MLE_UUID, i)]
+    mle = "--mle" in sys.argv[3:]
+    if mle:
+        need(len(uuids) == 1, f"MLE UUID found at {uuids}: SDG wants exactly one copy")
+        h = uuids[0] if uuids else 0
+        need(h % 16 == 0 and h < 4096, f"MLE header at {h:#x}: GRUB scans the first 4 KiB in 16-byte steps")
+        hlen, ver, ep, fvp, start, end, caps = struct.unpack_from("<7I", img, h + 16)
+        need(hlen == 0x34 and ver == 0x00020002, f"MLE header length {hlen:#x} / version {ver:#x}")
+        need(ep == entry and fvp == 0 and start == 0, f"MLE entry {ep:#x} / first page {fvp:#x} / start {start:#x}")
+        need(end == measured, f"MleEnd {end:#x} != measured size {measured:#x}")
+        need(ep < 4096, "MLE entry not on the first page (SDG 2.3: position-independent first page)")
+    else:
+        need(not uuids, f"MLE UUID at {uuids} in an image that is not an MLE")
 
     # Nothing writable inside the measured part: every section that is
     # written at run time must have its run-time address (VMA) outside it.

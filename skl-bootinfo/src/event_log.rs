@@ -51,8 +51,10 @@ pub struct Tcg2Log<'a> {
     buf: &'a mut [u8],
     algs: [AlgSize; MAX_ALGS],
     nalgs: usize,
-    /// Offset (in `buf`) of the vendor info's next_record_offset field.
-    next_field: usize,
+    /// Offset (in `buf`) of the vendor info's next_record_offset field;
+    /// `None` when the append point is kept outside the log (TXT: the heap's
+    /// EVENT_LOG_POINTER2_1 element).
+    next_field: Option<usize>,
     next: usize,
 }
 
@@ -142,7 +144,7 @@ impl<'a> Tcg2Log<'a> {
         w.u32(end as u32);
         let mut a = [AlgSize::default(); MAX_ALGS];
         a[..n].copy_from_slice(&algs[..n]);
-        Ok(Tcg2Log { buf, algs: a, nalgs: n, next_field, next: end })
+        Ok(Tcg2Log { buf, algs: a, nalgs: n, next_field: Some(next_field), next: end })
     }
 
     /// Continue a log the bootloader already started: its header must list
@@ -163,7 +165,22 @@ impl<'a> Tcg2Log<'a> {
         if next < h.events_start || next > buf.len() {
             return Err(LogError::BadHeader(next_field));
         }
-        Ok(Tcg2Log { buf, algs: h.algs, nalgs: h.nalgs, next_field, next })
+        Ok(Tcg2Log { buf, algs: h.algs, nalgs: h.nalgs, next_field: Some(next_field), next })
+    }
+
+    /// Continue a log whose append offset `next` is kept outside it (Intel
+    /// TXT: SINIT writes the header and its events and advances
+    /// `NextRecordOffset` in the heap; `txt-mle.md` §5.3). The header must
+    /// list exactly `algs`; the caller stores [`Self::len`] back afterwards.
+    pub fn open_at(buf: &'a mut [u8], algs: &[AlgSize], next: usize) -> Result<Self, LogError> {
+        let h = parse_tcg2_header(buf)?;
+        if h.algs[..h.nalgs] != *algs {
+            return Err(LogError::AlgorithmMismatch(h.algs[0].alg));
+        }
+        if next < h.events_start || next > buf.len() {
+            return Err(LogError::BadHeader(next));
+        }
+        Ok(Tcg2Log { buf, algs: h.algs, nalgs: h.nalgs, next_field: None, next })
     }
 
     /// Append a TCG_PCR_EVENT2. `digests` must be one per log algorithm, in
@@ -189,8 +206,9 @@ impl<'a> Tcg2Log<'a> {
         }
         w.u32(data.len() as u32).bytes(data);
         self.next = w.o;
-        let nf = self.next_field;
-        self.buf[nf..nf + 4].copy_from_slice(&(self.next as u32).to_le_bytes());
+        if let Some(nf) = self.next_field {
+            self.buf[nf..nf + 4].copy_from_slice(&(self.next as u32).to_le_bytes());
+        }
         Ok(())
     }
 

@@ -6,6 +6,7 @@ use skl_bootinfo::slrt::SlrtError;
 
 use crate::dma::DmaError;
 use crate::tpm::TpmError;
+use crate::txt::TxtError;
 
 /// Why a launch stopped. No hand-off happens after any of these.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,6 +59,8 @@ pub enum LaunchError {
     ModuleNotInPolicy { start: u64 },
     /// DMA protection could not be established.
     Dma(DmaError),
+    /// An Intel TXT post-SENTER check failed (`skl-txt.bin`).
+    Txt(TxtError),
     /// The stack canary below SKL's stack was overwritten.
     StackOverflow,
 }
@@ -90,6 +93,7 @@ impl LaunchError {
             LaunchError::PolicyMismatch { .. } => 0x5006,
             LaunchError::ModuleNotInPolicy { .. } => 0x5007,
             LaunchError::Dma(e) => 0x6000 | e.code(),
+            LaunchError::Txt(e) => 0x7000 | e.code(),
             LaunchError::StackOverflow => 0xFFFE,
         }
     }
@@ -121,6 +125,7 @@ impl LaunchError {
             LaunchError::PolicyMismatch { .. } => "policy entry does not match",
             LaunchError::ModuleNotInPolicy { .. } => "module not in policy exactly once",
             LaunchError::Dma(_) => "DMA protection failed (see code)",
+            LaunchError::Txt(_) => "TXT check failed (see code)",
             LaunchError::StackOverflow => "stack overflow",
         }
     }
@@ -148,6 +153,7 @@ impl LaunchError {
             LaunchError::PolicyEntity { entity_type } => entity_type as u32,
             LaunchError::PolicyMismatch { entity } => entity as u32,
             LaunchError::Dma(e) => e.detail(),
+            LaunchError::Txt(e) => e.detail(),
             LaunchError::StackOverflow => 0,
         }
     }
@@ -230,6 +236,12 @@ impl From<DmaError> for LaunchError {
     }
 }
 
+impl From<TxtError> for LaunchError {
+    fn from(e: TxtError) -> Self {
+        LaunchError::Txt(e)
+    }
+}
+
 impl From<TpmError> for LaunchError {
     fn from(e: TpmError) -> Self {
         LaunchError::Tpm(e)
@@ -270,6 +282,8 @@ mod tests {
             LaunchError::Tpm(TpmError::LocalityNotSupported(2)),
             LaunchError::Dma(DmaError::NoIommu),
             LaunchError::Dma(DmaError::NoNorthbridge),
+            LaunchError::Txt(TxtError::NoSmx),
+            LaunchError::Txt(TxtError::MlePlacement { linear: 0 }),
             LaunchError::StackOverflow,
         ];
         for (i, a) in errs.iter().enumerate() {

@@ -3,6 +3,12 @@
 #![cfg_attr(skl_baremetal, no_main)]
 
 #[cfg(skl_baremetal)]
+core::arch::global_asm!(
+    concat!(include_str!("hw/entry_skinit.S"), include_str!("hw/entry_common.S")),
+    options(att_syntax)
+);
+
+#[cfg(skl_baremetal)]
 mod payload {
     use skl::hw::{cpu, fabric::HwFabric, mmio::TpmMmio, phys::IdentityMap};
     use skl::tpm::{probe, Locality};

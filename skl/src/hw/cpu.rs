@@ -40,6 +40,22 @@ pub fn rdmsr(msr: u32) -> u64 {
     (hi as u64) << 32 | lo as u64
 }
 
+/// Write a model-specific register. Callers name only MSRs the CPU has and
+/// values the SDM allows there (a fault resets, see [`rdmsr`]).
+pub fn wrmsr(msr: u32, v: u64) {
+    // SAFETY: wrmsr changes CPU configuration only; the callers (MTRR and
+    // MISC_ENABLE restore in hw::txt) write values validated beforehand.
+    unsafe {
+        core::arch::asm!("wrmsr", in("ecx") msr, in("eax") v as u32, in("edx") (v >> 32) as u32, options(nomem, nostack))
+    }
+}
+
+/// CPUID leaf `leaf` (subleaf 0): (EAX, EBX, ECX, EDX).
+pub fn cpuid(leaf: u32) -> (u32, u32, u32, u32) {
+    let r = core::arch::x86_64::__cpuid_count(leaf, 0);
+    (r.eax, r.ebx, r.ecx, r.edx)
+}
+
 /// Offset of the stack bottom in the SLB: `SLB_SIZE - STACK_SIZE` of
 /// `linker/skl.ld` (which asserts the same value).
 pub const STACK_BOTTOM: u64 = 0x10000 - 0x2000;

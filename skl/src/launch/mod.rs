@@ -76,9 +76,76 @@ pub struct LaunchPlan {
     pub dlme: PhysRange,
     pub entry_offset: u32,
     pub context: u32,
-    pub log: Option<(PhysRange, u16)>,
+    pub log: Option<EventLog>,
     /// The MBI, when the policy says the context is one (validated).
     pub mbi: Option<PhysRange>,
+}
+
+/// The DRTM event log: its area, format (SLRT `log_format`) and, on Intel
+/// TXT, where the append offset lives (the heap's EVENT_LOG_POINTER2_1
+/// `NextRecordOffset`; on AMD it sits in the log's own header).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EventLog {
+    pub range: PhysRange,
+    pub format: u16,
+    pub next_record_at: Option<PhysAddr>,
+}
+
+/// What differs between the two dynamic launches for everything after
+/// entry: where the SLRT is, which memory is the loader's own, what the
+/// DCE must be, and what "DMA-protected" means. Built by the entry of each
+/// payload (`skl.bin`: [`Dce::skinit`]; `skl-txt.bin`: `txt::launch`).
+pub struct Dce<G: DmaGuard> {
+    /// The loader's own 64 KiB (SLB or MLE): nothing else may overlap it.
+    pub own: PhysRange,
+    /// What DL_INFO's DCE must name: the SLB's measured part (SKINIT) or
+    /// the SINIT ACM region (TXT.SINIT.BASE/SIZE).
+    pub dce_base: u64,
+    pub dce_size: u64,
+    /// Where the SLRT lies and the architecture its header must state.
+    pub slrt: PhysRange,
+    pub arch: Architecture,
+    /// SKINIT extended PCR 17 with this image without logging it: SKL logs
+    /// it first. `None` on TXT, where SINIT logs its own measurements.
+    pub dce_image: Option<PhysRange>,
+    /// The log from the launch itself (TXT heap) instead of SLRT LOG_INFO;
+    /// LOG_INFO, if present, must then name the same area.
+    pub log: Option<EventLog>,
+    /// What keeps devices off the objects the launch trusts.
+    pub guard: G,
+}
+
+/// What protects the objects the launch trusts (DLME, MBI, modules) from
+/// DMA while and after they are measured. A type parameter rather than an
+/// enum so each payload links only its own (SKINIT: nothing to check).
+pub trait DmaGuard {
+    fn check<M: PhysMemory>(&self, mem: &M, r: &PhysRange) -> Result<(), LaunchError>;
+}
+
+/// AMD: every IOMMU blocks every device (`dma::protect` ran first).
+pub struct Iommus;
+
+impl DmaGuard for Iommus {
+    fn check<M: PhysMemory>(&self, _mem: &M, _r: &PhysRange) -> Result<(), LaunchError> {
+        Ok(())
+    }
+}
+
+impl Dce<Iommus> {
+    /// AMD SKINIT: the SLB at `slb` with the header it was measured with.
+    pub fn skinit(slb: PhysAddr, hdr: &SlHeader) -> Option<Self> {
+        let measured = hdr.measured_size.get() as u64;
+        Some(Dce {
+            own: slb_range(slb),
+            dce_base: slb.as_u64(),
+            dce_size: measured,
+            slrt: bootloader_data(slb, hdr)?,
+            arch: Architecture::AmdSkinit,
+            dce_image: PhysRange::new(slb, measured),
+            log: None,
+            guard: Iommus,
+        })
+    }
 }
 
 /// Our own header, read from the measured image (trusted: SKINIT hashed it).
@@ -97,11 +164,12 @@ pub fn bootloader_data(slb: PhysAddr, hdr: &SlHeader) -> Option<PhysRange> {
     PhysRange::new(slb.checked_add(hdr.bootloader_data.get() as u64)?, BOOTLOADER_DATA_SIZE as u64)
 }
 
-/// Check every address and size the SLRT gives against the SLB and 4 GiB.
-pub fn validate(slrt: &Slrt, slb: PhysAddr, measured_size: u16) -> Result<LaunchPlan, LaunchError> {
+/// Check every address and size the SLRT gives against the loader's own
+/// memory, the DCE and 4 GiB.
+pub fn validate<M: PhysMemory, G: DmaGuard>(mem: &M, slrt: &Slrt, dce: &Dce<G>) -> Result<LaunchPlan, LaunchError> {
     let dl = slrt.dl_info().ok_or(LaunchError::NoDlInfo)?;
-    let slb_r = slb_range(slb);
-    if dl.dce_base.get() != slb.as_u64() || dl.dce_size.get() != measured_size as u64 {
+    let own = dce.own;
+    if dl.dce_base.get() != dce.dce_base || dl.dce_size.get() != dce.dce_size {
         return Err(LaunchError::DceMismatch { dce_base: dl.dce_base.get(), dce_size: dl.dce_size.get() });
     }
     let base = dl.dlme_base.get();
@@ -112,35 +180,51 @@ pub fn validate(slrt: &Slrt, slb: PhysAddr, measured_size: u16) -> Result<Launch
     if !dlme.below_4g() {
         return Err(LaunchError::DlmeAbove4G { end: dlme.end() });
     }
-    if dlme.overlaps(&slb_r) {
+    if dlme.overlaps(&own) {
         return Err(LaunchError::DlmeOverlapsSlb { base });
     }
+    dce.guard.check(mem, &dlme)?;
     let entry = dl.dlme_entry.get();
     if entry >= dlme.len() {
         return Err(LaunchError::EntryOutsideDlme { entry });
     }
     let context = dl.bl_context.context.get();
-    if context == 0 || context >= FOUR_GIB || slb_r.contains(PhysAddr(context)) {
+    if context == 0 || context >= FOUR_GIB || own.contains(PhysAddr(context)) {
         return Err(LaunchError::BadContext { context });
     }
-    let log = match slrt.log_info() {
+    let from_slrt = match slrt.log_info() {
         None => None,
         Some(li) => {
             let addr = li.addr.get();
             let r = li.range().ok_or(LaunchError::BadLogRange { addr })?;
-            if r.is_empty() || !r.below_4g() || r.overlaps(&slb_r) || r.overlaps(&dlme) {
-                return Err(LaunchError::BadLogRange { addr });
-            }
-            Some((r, li.format.get()))
+            Some(EventLog { range: r, format: li.format.get(), next_record_at: None })
         }
     };
+    let log = match (dce.log, from_slrt) {
+        (Some(l), Some(s)) if s.range.start() != l.range.start() => {
+            return Err(LaunchError::BadLogRange { addr: s.range.start().as_u64() })
+        }
+        (Some(l), _) => Some(l),
+        (None, s) => s,
+    };
+    if let Some(l) = log {
+        let r = l.range;
+        if r.is_empty() || !r.below_4g() || r.overlaps(&own) || r.overlaps(&dlme) {
+            return Err(LaunchError::BadLogRange { addr: r.start().as_u64() });
+        }
+    }
     Ok(LaunchPlan { dlme, entry_offset: entry as u32, context: context as u32, log, mbi: None })
 }
 
 /// If the policy names the context as a Multiboot2 MBI, bound it, parse it
 /// and check that it, the DLME, the log and every module lie in available
 /// RAM of its memory map and clear of the SLB.
-fn validate_mbi<M: PhysMemory>(mem: &M, slrt: &Slrt, slb: PhysAddr, plan: &mut LaunchPlan) -> Result<(), LaunchError> {
+fn validate_mbi<M: PhysMemory, G: DmaGuard>(
+    mem: &M,
+    slrt: &Slrt,
+    dce: &Dce<G>,
+    plan: &mut LaunchPlan,
+) -> Result<(), LaunchError> {
     use skl_bootinfo::slrt::entity;
     let named = slrt.policy_entries().any(|e| e.entity_type.get() == entity::MULTIBOOT2_INFO);
     if !named {
@@ -151,10 +235,11 @@ fn validate_mbi<M: PhysMemory>(mem: &M, slrt: &Slrt, slb: PhysAddr, plan: &mut L
         PhysRange::new(PhysAddr(ctx), 8).and_then(|r| mem.read(r)).ok_or(LaunchError::BadContext { context: ctx })?;
     let total = Mbi::total_size(head).unwrap_or(0);
     let r = PhysRange::new(PhysAddr(ctx), total as u64).ok_or(LaunchError::BadContext { context: ctx })?;
-    let slb_r = slb_range(slb);
-    if !r.below_4g() || r.overlaps(&slb_r) || r.overlaps(&plan.dlme) || plan.log.is_some_and(|(l, _)| l.overlaps(&r)) {
+    let slb_r = dce.own;
+    if !r.below_4g() || r.overlaps(&slb_r) || r.overlaps(&plan.dlme) || plan.log.is_some_and(|l| l.range.overlaps(&r)) {
         return Err(LaunchError::BadContext { context: ctx });
     }
+    dce.guard.check(mem, &r)?;
     let bytes = mem.read(r).ok_or(LaunchError::BadContext { context: ctx })?;
     let mbi = Mbi::parse(bytes).map_err(LaunchError::Mbi)?;
     let in_ram = |x: &PhysRange| mbi.in_available_ram(x.start().as_u64(), x.len());
@@ -165,9 +250,9 @@ fn validate_mbi<M: PhysMemory>(mem: &M, slrt: &Slrt, slb: PhysAddr, plan: &mut L
         if !in_ram(&r) {
             return Err(LaunchError::NotInRam { addr: ctx });
         }
-        if let Some((l, _)) = plan.log {
-            if !in_ram(&l) {
-                return Err(LaunchError::NotInRam { addr: l.start().as_u64() });
+        if let Some(l) = plan.log {
+            if !in_ram(&l.range) {
+                return Err(LaunchError::NotInRam { addr: l.range.start().as_u64() });
             }
         }
     }
@@ -176,25 +261,37 @@ fn validate_mbi<M: PhysMemory>(mem: &M, slrt: &Slrt, slb: PhysAddr, plan: &mut L
             .ok_or(LaunchError::BadModule { start: m.start as u64 })?;
         // Not in the log either: events appended after a module is hashed
         // would change it under its measurement.
-        let in_log = plan.log.is_some_and(|(l, _)| l.overlaps(&mr));
+        let in_log = plan.log.is_some_and(|l| l.range.overlaps(&mr));
         if mr.overlaps(&slb_r) || in_log || (mbi.mmap().is_some() && !in_ram(&mr)) {
             return Err(LaunchError::BadModule { start: m.start as u64 });
         }
+        dce.guard.check(mem, &mr)?;
     }
     plan.mbi = Some(r);
     Ok(())
 }
 
-/// Run the launch: parse and validate, measure into every active bank of
-/// PCR 17, release the locality. Returns the hand-off or why there is none.
+/// Run the launch of `skl.bin` (AMD SKINIT): parse and validate, measure
+/// into every active bank of PCR 17, release the locality. Returns the
+/// hand-off or why there is none.
 pub fn run<M: PhysMemory, T: TpmTransport>(mem: &mut M, tpm: &mut T, slb: PhysAddr) -> Result<Handoff, LaunchError> {
     let unreadable = LaunchError::SlbUnreadable { base: slb.as_u64() };
     let hdr = own_header(mem, slb).ok_or(unreadable)?;
-    let bl = bootloader_data(slb, &hdr).ok_or(unreadable)?;
-    let table = mem.read(bl).ok_or(unreadable)?;
-    let slrt = Slrt::parse(table, Architecture::AmdSkinit)?;
-    let mut plan = validate(&slrt, slb, hdr.measured_size.get())?;
-    validate_mbi(mem, &slrt, slb, &mut plan)?;
+    let dce = Dce::skinit(slb, &hdr).ok_or(unreadable)?;
+    run_after_entry(mem, tpm, &dce)
+}
+
+/// Everything after the DCE-specific entry, the same for SKINIT and TXT.
+pub fn run_after_entry<M: PhysMemory, T: TpmTransport, G: DmaGuard>(
+    mem: &mut M,
+    tpm: &mut T,
+    dce: &Dce<G>,
+) -> Result<Handoff, LaunchError> {
+    let bl = dce.slrt;
+    let table = mem.read(bl).ok_or(LaunchError::SlbUnreadable { base: bl.start().as_u64() })?;
+    let slrt = Slrt::parse(table, dce.arch)?;
+    let mut plan = validate(mem, &slrt, dce)?;
+    validate_mbi(mem, &slrt, dce, &mut plan)?;
     let mode = if mem.read(plan.dlme).is_some_and(has_mle_header) { Mode::Dlme } else { Mode::Multiboot2 };
     dlog!(
         "SKL: DLME ",
@@ -209,17 +306,17 @@ pub fn run<M: PhysMemory, T: TpmTransport>(mem: &mut M, tpm: &mut T, slb: PhysAd
     );
     let work = if mode == Mode::Multiboot2 {
         let mbi = plan.mbi.ok_or(LaunchError::NoMbi)?;
-        Some(policy::plan(mem, &slrt, bl.start(), slb, mbi)?)
+        Some(policy::plan(mem, &slrt, bl.start(), mbi)?)
     } else {
         None
     };
 
-    let result = measure(mem, tpm, &plan, slb, hdr.measured_size.get())
-        .and_then(|banks| work.map_or(Ok(()), |w| policy::measure(mem, tpm, &w, banks, &plan, bl)));
+    let result = measure(mem, tpm, &plan, dce)
+        .and_then(|banks| work.map_or(Ok(()), |w| policy::measure(mem, tpm, &w, banks, &plan, bl, dce.arch)));
     tpm.relinquish_locality();
     result?;
     let entry = (plan.dlme.start().as_u64() + plan.entry_offset as u64) as u32;
-    let slb_base = slb.as_u64() as u32;
+    let slb_base = dce.own.start().as_u64() as u32;
     Ok(match mode {
         Mode::Dlme => Handoff { mode, entry, slb_base, ebx: entry, esi: plan.context },
         Mode::Multiboot2 => Handoff { mode, entry, slb_base, ebx: plan.context, esi: plan.context },
@@ -235,12 +332,11 @@ pub(crate) struct Measurement<'e> {
     pub logged_only: bool,
 }
 
-fn measure<M: PhysMemory, T: TpmTransport>(
+fn measure<M: PhysMemory, T: TpmTransport, G: DmaGuard>(
     mem: &mut M,
     tpm: &mut T,
     plan: &LaunchPlan,
-    slb: PhysAddr,
-    measured_size: u16,
+    dce: &Dce<G>,
 ) -> Result<BankSet, LaunchError> {
     let family = tpm.family();
     let banks = match family {
@@ -251,19 +347,24 @@ fn measure<M: PhysMemory, T: TpmTransport>(
 
     // Hash everything first (reads), log it (one write), then extend: a log
     // that cannot take the events stops the launch before any extend.
-    let slb_image = PhysRange::new(slb, measured_size as u64).and_then(|r| mem.read(r)).unwrap_or(&[]);
-    let skinit = digest_all(banks, slb_image);
+    let skinit = dce.dce_image.map(|r| digest_all(banks, mem.read(r).unwrap_or(&[])));
     let entry = digest_all(banks, &drtm::entry_offset_bytes(plan.entry_offset));
     // validate() proved the DLME lies below 4 GiB, which the payload maps.
     let dlme = mem.read(plan.dlme).ok_or(LaunchError::DlmeAbove4G { end: plan.dlme.end() })?;
     let dlme = digest_all(banks, dlme);
     let steps = [
-        Measurement { pcr: Pcr::DRTM_CODE, digests: skinit, event: drtm::EVENT_SKINIT, logged_only: true },
+        Measurement {
+            pcr: Pcr::DRTM_CODE,
+            digests: skinit.unwrap_or(entry),
+            event: drtm::EVENT_SKINIT,
+            logged_only: true,
+        },
         Measurement { pcr: Pcr::DRTM_CODE, digests: entry, event: drtm::EVENT_DLME_ENTRY, logged_only: false },
         Measurement { pcr: Pcr::DRTM_CODE, digests: dlme, event: drtm::EVENT_DLME, logged_only: false },
     ];
-    if let Some((range, format)) = plan.log {
-        log_events(mem, range, format, family, banks, &steps)?;
+    let steps = if skinit.is_some() { &steps[..] } else { &steps[1..] };
+    if let Some(log) = plan.log {
+        log_events(mem, log, family, banks, steps)?;
     }
     for m in steps.iter().filter(|m| !m.logged_only) {
         extend(tpm, m.pcr, &m.digests)?;
@@ -281,13 +382,20 @@ pub(crate) fn extend<T: TpmTransport>(tpm: &mut T, pcr: Pcr, digests: &DigestLis
 
 pub(crate) fn log_events<M: PhysMemory>(
     mem: &mut M,
-    range: PhysRange,
-    format: u16,
+    log: EventLog,
     family: TpmFamily,
     banks: BankSet,
     steps: &[Measurement],
 ) -> Result<(), LaunchError> {
-    let buf = mem.write(range).ok_or(LaunchError::BadLogRange { addr: range.start().as_u64() })?;
+    let (range, format) = (log.range, log.format);
+    let bad = LaunchError::BadLogRange { addr: range.start().as_u64() };
+    // TXT: the append offset SINIT left in the heap element.
+    let next_at = log.next_record_at.and_then(|a| PhysRange::new(a, 4));
+    let next = match next_at {
+        Some(r) => Some(mem.read(r).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).ok_or(bad)? as usize),
+        None => None,
+    };
+    let buf = mem.write(range).ok_or(bad)?;
     // A zeroed area gets a fresh header; otherwise continue the bootloader's.
     let fresh = buf.iter().take(32).all(|&b| b == 0);
     let err = |e| log_error(e, range);
@@ -298,15 +406,22 @@ pub(crate) fn log_events<M: PhysMemory>(
                 *slot = AlgSize { alg: a.id(), size: a.digest_size() as u16 };
             }
             let algs = &algs[..banks.len()];
-            let mut log =
-                if fresh { Tcg2Log::init(buf, range.start().as_u64(), algs) } else { Tcg2Log::open(buf, algs) }
-                    .map_err(err)?;
+            let mut log = match next {
+                Some(n) => Tcg2Log::open_at(buf, algs, n),
+                None if fresh => Tcg2Log::init(buf, range.start().as_u64(), algs),
+                None => Tcg2Log::open(buf, algs),
+            }
+            .map_err(err)?;
             for m in steps {
                 let mut d: [(u16, &[u8]); MAX_BANKS] = [(0, &[]); MAX_BANKS];
                 for (slot, dg) in d.iter_mut().zip(m.digests.iter()) {
                     *slot = (dg.alg().id(), dg.as_bytes());
                 }
                 log.append(m.pcr.0 as u32, EV_SLAUNCH, &d[..m.digests.len()], m.event).map_err(err)?;
+            }
+            let end = log.len() as u32;
+            if let Some(b) = next_at.and_then(|r| mem.write(r)) {
+                b.copy_from_slice(&end.to_le_bytes());
             }
         }
         (TpmFamily::Tpm12, log_format::TPM12_TXT) => {

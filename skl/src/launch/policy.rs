@@ -72,7 +72,6 @@ pub fn plan<M: PhysMemory>(
     mem: &M,
     slrt: &Slrt,
     slrt_addr: PhysAddr,
-    _slb: PhysAddr,
     mbi_r: PhysRange,
 ) -> Result<PolicyWork, LaunchError> {
     let mbi = read_mbi(mem, mbi_r)?;
@@ -129,13 +128,14 @@ pub fn measure<M: PhysMemory, T: TpmTransport>(
     banks: BankSet,
     plan: &LaunchPlan,
     slrt_area: PhysRange,
+    arch: Architecture,
 ) -> Result<(), LaunchError> {
     let mbi_r = plan.mbi.ok_or(LaunchError::NoMbi)?;
     for i in 0..work.entries {
         // The SLRT sits in the DMA-protected SLB and only this CPU runs, so
         // re-reading it yields what plan() checked.
         let table = mem.read(slrt_area).ok_or(LaunchError::SlbUnreadable { base: slrt_area.start().as_u64() })?;
-        let slrt = Slrt::parse(table, Architecture::AmdSkinit)?;
+        let slrt = Slrt::parse(table, arch)?;
         let Some(e) = slrt.policy_entries().nth(i) else { break };
         let mbi = read_mbi(mem, mbi_r)?;
         let Some(r) = target(e, &mbi, mbi_r, slrt_area.start(), slrt.size())? else { continue };
@@ -146,8 +146,8 @@ pub fn measure<M: PhysMemory, T: TpmTransport>(
         text[..n].copy_from_slice(e.evt_info());
         let pcr = Pcr(e.pcr.get() as u8);
         let m = Measurement { pcr, digests, event: &text[..n], logged_only: false };
-        if let Some((log, format)) = plan.log {
-            log_events(mem, log, format, tpm.family(), banks, core::slice::from_ref(&m))?;
+        if let Some(log) = plan.log {
+            log_events(mem, log, tpm.family(), banks, core::slice::from_ref(&m))?;
         }
         extend(tpm, pcr, &m.digests)?;
     }
@@ -155,7 +155,7 @@ pub fn measure<M: PhysMemory, T: TpmTransport>(
     // wrote it, which is what a verifier can reproduce.
     let area = mem.write(slrt_area).ok_or(LaunchError::SlbUnreadable { base: slrt_area.start().as_u64() })?;
     let offsets = {
-        let slrt = Slrt::parse(area, Architecture::AmdSkinit)?;
+        let slrt = Slrt::parse(area, arch)?;
         let mut v = [0usize; 80];
         let mut n = 0;
         for (i, e) in slrt.policy_entries().enumerate().take(v.len()) {

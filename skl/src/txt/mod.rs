@@ -6,14 +6,15 @@
 //! Order and checks follow `../shared/docs/txt-mle.md` §2 and §4.2 (SDG
 //! Listing 7 merged with tboot `txt_post_launch`, Linux Secure Launch
 //! `sl_main.c`/`slaunch.c` and TrenchBoot Xen): status, error code, heap,
-//! DMA protection (PMRs, MDRs), saved MTRRs. The payload that runs them
-//! (`skl-txt.bin`) is issue 6's next step.
+//! DMA protection (PMRs, MDRs), saved MTRRs. [`mle`] runs them in order for
+//! `skl-txt.bin`.
 
 use skl_bootinfo::slrt::IntelInfo;
 use skl_bootinfo::txt::regs::{DidVid, ErrorCode, Sts, INTEL_VID};
 use skl_bootinfo::txt::{TxtHeap, TxtHeapError, TxtReg};
 use skl_bootinfo::{PhysAddr, PhysRange};
 
+pub mod mle;
 #[cfg(test)]
 mod tests;
 
@@ -23,7 +24,8 @@ pub trait TxtRegs {
     fn write(&mut self, reg: TxtReg, v: u64);
 }
 
-/// Why the MLE refuses the launch. Each maps to an ERRORCODE 0xC0008xxx.
+/// Why the MLE refuses the launch: launch error 0x70xx, ERRORCODE
+/// 0xC000F0xx (see [`reset`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TxtError {
     /// STS: SENTER.DONE clear or SEXIT.DONE set.
@@ -45,6 +47,20 @@ pub enum TxtError {
     NotInMdr { addr: u64 },
     /// Saved MTRR state refused (count, mask, type, or the TXT space not UC).
     Mtrr { index: u32 },
+    /// OsSinitData's MleSize / MleHeaderBase are not this MLE's.
+    MleMismatch { size: u64, header: u64 },
+    /// The MLE page table does not map the measured linear page to where
+    /// this MLE runs (or is malformed there).
+    MlePlacement { linear: u64 },
+    /// No usable event-log element in OsSinitData (or its range overflows).
+    EventLog { addr: u64 },
+    /// OsMleData.slrt does not lead to an SLRT with INTEL_INFO.
+    Slrt { addr: u64 },
+    /// APs exist but SINIT did not negotiate MONITOR wake-up, or its
+    /// MONITOR line would not be write-back after the MTRR restore.
+    RlpWakeup { caps: u32 },
+    /// GETSEC is not available: this is not a post-SENTER CPU.
+    NoSmx,
 }
 
 impl TxtError {
@@ -60,6 +76,32 @@ impl TxtError {
             TxtError::NotDmaProtected { .. } => 0x07,
             TxtError::NotInMdr { .. } => 0x08,
             TxtError::Mtrr { .. } => 0x09,
+            TxtError::MleMismatch { .. } => 0x0A,
+            TxtError::MlePlacement { .. } => 0x0B,
+            TxtError::EventLog { .. } => 0x0C,
+            TxtError::Slrt { .. } => 0x0D,
+            TxtError::RlpWakeup { .. } => 0x0E,
+            TxtError::NoSmx => 0x0F,
+        }
+    }
+    /// The offending value for the failure record and the debug log.
+    pub fn detail(&self) -> u32 {
+        match *self {
+            TxtError::NotLaunched { sts } => sts as u32,
+            TxtError::PrivateSpaceClosed { didvid } => didvid as u32,
+            TxtError::SinitError { code } => code,
+            TxtError::HeapRange { base, .. } => base as u32,
+            TxtError::Heap(_) => 0,
+            TxtError::PmrLayout { base, .. } => base as u32,
+            TxtError::NotDmaProtected { addr }
+            | TxtError::NotInMdr { addr }
+            | TxtError::EventLog { addr }
+            | TxtError::Slrt { addr } => addr as u32,
+            TxtError::Mtrr { index } => index,
+            TxtError::MleMismatch { size, .. } => size as u32,
+            TxtError::MlePlacement { linear } => linear as u32,
+            TxtError::RlpWakeup { caps } => caps,
+            TxtError::NoSmx => 0,
         }
     }
 }
@@ -95,13 +137,10 @@ pub fn heap_range<R: TxtRegs>(r: &mut R) -> Result<PhysRange, TxtError> {
     Ok(range)
 }
 
-/// Steps 5-7: the heap's tables are valid (TPM 2.0 versions when the TPM
-/// is 2.0), the PMRs have the layout everyone requires, and every region
-/// the MLE or the kernel will trust is DMA-protected and in usable memory.
-pub fn check_heap_and_dma(heap: &TxtHeap, tpm20: bool, trusted: &[PhysRange]) -> Result<(), TxtError> {
-    if tpm20 {
-        heap.check_tpm20().map_err(TxtError::Heap)?;
-    }
+/// Step 6 of §4.2: the PMR layout everyone requires: PmrLowBase 0 and a
+/// non-zero low PMR within 4 GiB; a high PMR, if any, at or above 4 GiB.
+/// What lies inside them is [`mle::check_protected`]'s question.
+pub fn check_pmr_layout(heap: &TxtHeap) -> Result<(), TxtError> {
     let os = heap.os_sinit_data();
     let (lo_base, lo_size) = (os.vtd_pmr_lo_base.get(), os.vtd_pmr_lo_size.get());
     if lo_base != 0 || lo_size == 0 || lo_size > 1 << 32 {
@@ -110,14 +149,6 @@ pub fn check_heap_and_dma(heap: &TxtHeap, tpm20: bool, trusted: &[PhysRange]) ->
     let (hi_base, hi_size) = (os.vtd_pmr_hi_base.get(), os.vtd_pmr_hi_size.get());
     if hi_size != 0 && (hi_base < 1 << 32 || os.pmr_high().is_none()) {
         return Err(TxtError::PmrLayout { base: hi_base, size: hi_size });
-    }
-    for r in trusted {
-        if !heap.pmr_covers(r) {
-            return Err(TxtError::NotDmaProtected { addr: r.start().as_u64() });
-        }
-        if !heap.mdr_covers(r) {
-            return Err(TxtError::NotInMdr { addr: r.start().as_u64() });
-        }
     }
     Ok(())
 }
@@ -157,30 +188,43 @@ pub fn check_saved_mtrrs(info: &IntelInfo, mtrr_cap_vcnt: u32, maxphyaddr: u32) 
             return Err(TxtError::Mtrr { index: i as u32 });
         }
     }
-    // Effective type of each page of the TXT device space (SDM vol. 3
-    // §12.11.4.1: UC wins over everything, else the covering type, else
-    // the default): must be UC.
+    // The TXT device space must be uncacheable page by page.
     for page in (TXT_SPACE.0..TXT_SPACE.1).step_by(0x1000) {
-        let mut ty = None;
-        for p in info.mtrr_pairs[..vcnt as usize].iter().filter(|p| p.mask.get() & MTRR_VALID != 0) {
-            let m = p.mask.get() & phys_mask & !0xFFF;
-            if page & m == p.base.get() & m {
-                ty = Some(if ty == Some(0) { 0 } else { p.base.get() & 0xFF });
-            }
-        }
-        if ty.unwrap_or(info.default_mem_type.get() & 0xFF) != 0 {
+        if effective_mtrr_type(info, maxphyaddr, page) != 0 {
             return Err(TxtError::Mtrr { index: (page >> 12) as u32 });
         }
     }
     Ok(())
 }
 
-/// Every failure (§2 step 8): ERRORCODE ← 0xC0008000 | code, then
-/// NO-SECRETS, UNLOCK-MEM-CONFIG and SYS_RESET, each followed by a status
-/// read as the fence the SDG asks for. The caller halts if the reset does
-/// not happen.
-pub fn reset<R: TxtRegs>(r: &mut R, err: &TxtError) {
-    r.write(TxtReg::ERRORCODE, ErrorCode::mle(err.code()).0 as u64);
+/// Write-back memory type.
+pub const MTRR_WB: u64 = 6;
+
+/// The memory type the saved MTRRs give `addr` (SDM vol. 3 §12.11.4.1: UC
+/// wins over everything, else the covering type, else the default).
+/// Overlaps of other types are refused by no one and resolved here as the
+/// last match (the SDM calls them undefined; nothing here relies on them).
+pub fn effective_mtrr_type(info: &IntelInfo, maxphyaddr: u32, addr: u64) -> u64 {
+    let phys_mask = (1u64 << maxphyaddr.clamp(36, 52)) - 1;
+    let vcnt = (info.mtrr_vcnt.get() as usize).min(info.mtrr_pairs.len());
+    let mut ty = None;
+    for p in info.mtrr_pairs[..vcnt].iter().filter(|p| p.mask.get() & MTRR_VALID != 0) {
+        let m = p.mask.get() & phys_mask & !0xFFF;
+        if addr & m == p.base.get() & m {
+            ty = Some(if ty == Some(0) { 0 } else { p.base.get() & 0xFF });
+        }
+    }
+    ty.unwrap_or(info.default_mem_type.get() & 0xFF)
+}
+
+/// Every failure (§2 step 8): ERRORCODE ← 0xC0008000 | launch error code
+/// (`docs/launch-errors.md`: TXT checks 0x70xx → 0xC000F0xx, shared launch
+/// errors 0x1xxx–0x6xxx → 0xC0009xxx–0xC000Exxx, 0xFFFE/0xFFFF → 0xC000FFFE/F),
+/// then NO-SECRETS, UNLOCK-MEM-CONFIG and SYS_RESET, each followed by a
+/// status read as the fence the SDG asks for. The caller halts if the reset
+/// does not happen.
+pub fn reset<R: TxtRegs>(r: &mut R, launch_code: u16) {
+    r.write(TxtReg::ERRORCODE, ErrorCode::mle(launch_code).0 as u64);
     let _ = r.read(TxtReg::ESTS);
     for cmd in [TxtReg::CMD_NO_SECRETS, TxtReg::CMD_UNLOCK_MEM_CONFIG, TxtReg::CMD_SYS_RESET] {
         r.write(cmd, 1);

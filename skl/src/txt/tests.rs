@@ -13,6 +13,15 @@ use super::*;
 
 const SEED: &[u8] = include_bytes!("../../../fuzz/corpus/txt_heap/tpm20");
 
+/// The PMR layout, then each range DMA-protected (the heap itself placed
+/// where no test range lies).
+fn check_heap_and_dma(heap: &TxtHeap, ranges: &[PhysRange]) -> Result<(), TxtError> {
+    heap.check_tpm20().map_err(TxtError::Heap)?;
+    check_pmr_layout(heap)?;
+    let heap_r = PhysRange::new(PhysAddr(0xFFF0_0000), 0x1000).unwrap();
+    ranges.iter().try_for_each(|r| mle::check_protected(heap, &heap_r, r))
+}
+
 #[derive(Default)]
 struct Regs {
     v: BTreeMap<u16, u64>,
@@ -96,22 +105,19 @@ fn trusted_regions_must_be_in_a_pmr_and_usable_memory() {
     let last_page = PhysRange::new(PhysAddr(mdr.end() - 0x1000), 0x1000).unwrap();
     let b = heap_with_pmrs((0, 1 << 32), (0, 0));
     let heap = TxtHeap::parse(&b).unwrap();
-    check_heap_and_dma(&heap, true, &[last_page]).unwrap();
+    check_heap_and_dma(&heap, &[last_page]).unwrap();
 
     // The low PMR ends just below the region.
     let b = heap_with_pmrs((0, mdr.end() - 0x1000), (0, 0));
     let heap = TxtHeap::parse(&b).unwrap();
-    assert_eq!(
-        check_heap_and_dma(&heap, true, &[last_page]),
-        Err(TxtError::NotDmaProtected { addr: mdr.end() - 0x1000 })
-    );
+    assert_eq!(check_heap_and_dma(&heap, &[last_page]), Err(TxtError::NotDmaProtected { addr: mdr.end() - 0x1000 }));
 
     // Inside the PMR, one page past the usable MDR.
     let b = heap_with_pmrs((0, 1 << 32), (0, 0));
     let heap = TxtHeap::parse(&b).unwrap();
     let past = PhysRange::new(PhysAddr(mdr.end() - 0x1000), 0x2000).unwrap();
     assert!(!heap.mdr_covers(&past));
-    assert_eq!(check_heap_and_dma(&heap, true, &[past]), Err(TxtError::NotInMdr { addr: mdr.end() - 0x1000 }));
+    assert_eq!(check_heap_and_dma(&heap, &[past]), Err(TxtError::NotInMdr { addr: mdr.end() - 0x1000 }));
 }
 
 #[test]
@@ -123,10 +129,10 @@ fn pmr_layout_everyone_requires() {
     ] {
         let b = heap_with_pmrs(lo, hi);
         let heap = TxtHeap::parse(&b).unwrap();
-        assert!(matches!(check_heap_and_dma(&heap, true, &[]), Err(TxtError::PmrLayout { .. })), "{lo:x?} {hi:x?}");
+        assert!(matches!(check_heap_and_dma(&heap, &[]), Err(TxtError::PmrLayout { .. })), "{lo:x?} {hi:x?}");
     }
     let b = heap_with_pmrs((0, 0x8000_0000), (0x1_0000_0000, 0x1_0000_0000));
-    check_heap_and_dma(&TxtHeap::parse(&b).unwrap(), true, &[]).unwrap();
+    check_heap_and_dma(&TxtHeap::parse(&b).unwrap(), &[]).unwrap();
 }
 
 fn mtrrs(default: u64, pairs: &[(u64, u64)]) -> IntelInfo {
@@ -174,11 +180,11 @@ fn saved_mtrrs_that_would_misconfigure_the_cpu_are_refused() {
 #[test]
 fn reset_writes_the_mle_error_code_then_the_reset_sequence() {
     let mut r = launched();
-    reset(&mut r, &TxtError::NotInMdr { addr: 0 });
+    reset(&mut r, crate::LaunchError::Txt(TxtError::NotInMdr { addr: 0 }).code());
     assert_eq!(
         r.writes,
         vec![
-            (TxtReg::ERRORCODE.offset(), 0xC000_8008),
+            (TxtReg::ERRORCODE.offset(), 0xC000_F008),
             (TxtReg::CMD_NO_SECRETS.offset(), 1),
             (TxtReg::CMD_UNLOCK_MEM_CONFIG.offset(), 1),
             (TxtReg::CMD_SYS_RESET.offset(), 1),
@@ -202,6 +208,12 @@ fn error_codes_are_distinct() {
         TxtError::NotDmaProtected { addr: 0 },
         TxtError::NotInMdr { addr: 0 },
         TxtError::Mtrr { index: 0 },
+        TxtError::MleMismatch { size: 0, header: 0 },
+        TxtError::MlePlacement { linear: 0 },
+        TxtError::EventLog { addr: 0 },
+        TxtError::Slrt { addr: 0 },
+        TxtError::RlpWakeup { caps: 0 },
+        TxtError::NoSmx,
     ];
     let mut c: Vec<u16> = all.iter().map(|e| e.code()).collect();
     c.sort();

@@ -1,0 +1,225 @@
+//! The MLE's own post-SENTER sequence (`skl-txt.bin`), up to the point where
+//! the launch is the same as after SKINIT: which registers, heap tables and
+//! CPU state are checked, in which order, and what [`Dce`] the shared
+//! launch ([`crate::launch::run_after_entry`]) then runs with.
+//!
+//! Order (`txt-mle.md` §4.2, SDG Listing 7 merged with tboot
+//! `txt_post_launch` and Linux `sl_main.c`): TXT status and error code →
+//! heap bounds and tables → the MLE SINIT measured is the one running
+//! (size, header, page table) → event log element → DMA protection of
+//! everything the MLE owns → saved MTRRs validated → GETSEC[SMCTRL] →
+//! MTRRs and IA32_MISC_ENABLE restored. TPM, measurement and hand-off
+//! follow in the shared code; [`finish`] sets TXT.CMD.SECRETS last.
+//!
+//! Application processors stay in the SENTER sleep SINIT left them in: the
+//! kernel wakes them (TrenchBoot Xen's `wake_aps_in_txt` writes MLE.JOIN
+//! and RlpWakeupAddr; Linux does the same from its own MLE stub). For that
+//! wake-up to work after the MTRR restore the RLP MONITOR line must be
+//! write-back under the restored MTRRs (SDG §2.3), which is checked here.
+
+use skl_bootinfo::slrt::{log_format, Architecture, IntelInfo, Slrt};
+use skl_bootinfo::txt::{caps, TxtHeap, TxtReg};
+use skl_bootinfo::{PhysAddr, PhysRange};
+
+use super::{check_saved_mtrrs, check_status, effective_mtrr_type, heap_range, TxtError, TxtRegs, MTRR_WB};
+use crate::error::LaunchError;
+use crate::launch::{Dce, DmaGuard, EventLog};
+use crate::memory::PhysMemory;
+
+/// The CPU operations the MLE needs (`hw::txt_cpu` on hardware).
+pub trait TxtCpu {
+    /// IA32_MTRRCAP[7:0]: variable MTRR pairs.
+    fn mtrr_cap_vcnt(&mut self) -> u32;
+    /// CPUID 80000008h EAX[7:0].
+    fn maxphyaddr(&mut self) -> u32;
+    /// GETSEC[SMCTRL]: SMIs back on. `false` if the CPU has no SMX.
+    fn smctrl(&mut self) -> bool;
+    /// Write the saved variable MTRRs, MTRRdefType and IA32_MISC_ENABLE
+    /// (SDM vol. 3 §12.11.7.2 sequence); pairs past the saved count are
+    /// disabled, so nothing of the loader's ACM setup stays in force.
+    fn restore(&mut self, info: &IntelInfo);
+}
+
+/// The running MLE: where it is and what SINIT should have measured.
+#[derive(Clone, Copy, Debug)]
+pub struct Mle {
+    /// Physical base (EBX at entry − entry offset).
+    pub base: PhysAddr,
+    /// Bytes of the image SINIT must have hashed (header word 1).
+    pub measured: u64,
+    /// Offset of the MLE header (linear address: linear 0 is the base).
+    pub header: u64,
+    /// The MLE's whole 64 KiB: image, stack, page tables.
+    pub footprint: u64,
+}
+
+/// Read a little-endian u64 from physical memory.
+fn read_u64<M: PhysMemory>(mem: &M, at: u64) -> Option<u64> {
+    let b = mem.read(PhysRange::new(PhysAddr(at), 8)?)?;
+    Some(u64::from_le_bytes(b.try_into().ok()?))
+}
+
+/// PAE entry address bits 51:12.
+const PAE_ADDR: u64 = 0x000F_FFFF_FFFF_F000;
+
+/// SINIT hashed the MLE through the page table the loader built
+/// (OsSinitData.MlePageTableBase, PAE, 4 KiB pages, linear 0 = first MLE
+/// byte); that table, not this code, decided which bytes went into PCR 17.
+/// Walk it and require that linear page n maps `base + n × 4 KiB` for every
+/// measured page: the code running is the code measured (tboot checks the
+/// last page and EBX, Linux derives its base from the first PTE; this walks
+/// them all).
+pub fn check_mle_pages<M: PhysMemory>(mem: &M, pdpt: u64, mle: &Mle) -> Result<(), TxtError> {
+    for lin in (0..mle.measured).step_by(4096) {
+        let bad = TxtError::MlePlacement { linear: lin };
+        let present = |e: Option<u64>| e.filter(|e| e & 1 == 1).ok_or(bad);
+        let pdpte = present(read_u64(mem, pdpt + (lin >> 30) * 8))?;
+        let pde = present(read_u64(mem, (pdpte & PAE_ADDR) + ((lin >> 21) & 511) * 8))?;
+        if pde & (1 << 7) != 0 {
+            return Err(bad); // large page: SDG §2.2.4.1 allows 4 KiB pages only
+        }
+        let pte = present(read_u64(mem, (pde & PAE_ADDR) + ((lin >> 12) & 511) * 8))?;
+        if pte & PAE_ADDR != mle.base.as_u64() + lin {
+            return Err(bad);
+        }
+    }
+    Ok(())
+}
+
+/// A range the MLE trusts is DMA-protected: inside the TXT heap (DPR) or
+/// inside a PMR and in usable SINIT memory (MDR type 0).
+pub fn check_protected(heap: &TxtHeap, heap_r: &PhysRange, r: &PhysRange) -> Result<(), TxtError> {
+    if heap_r.contains_range(r) {
+        return Ok(());
+    }
+    if !heap.pmr_covers(r) {
+        return Err(TxtError::NotDmaProtected { addr: r.start().as_u64() });
+    }
+    if !heap.mdr_covers(r) {
+        return Err(TxtError::NotInMdr { addr: r.start().as_u64() });
+    }
+    Ok(())
+}
+
+/// Intel TXT's [`DmaGuard`]: SINIT's PMRs, read from the TXT heap at this
+/// range each time (the heap is DPR-protected; re-parsing it keeps no
+/// borrow of memory across the launch).
+pub struct HeapGuard(pub PhysRange);
+
+impl DmaGuard for HeapGuard {
+    fn check<M: PhysMemory>(&self, mem: &M, r: &PhysRange) -> Result<(), LaunchError> {
+        let h = self.0;
+        let bytes = mem.read(h).ok_or(TxtError::HeapRange { base: h.start().as_u64(), size: h.len() })?;
+        let heap = TxtHeap::parse(bytes).map_err(TxtError::Heap)?;
+        Ok(check_protected(&heap, &h, r)?)
+    }
+}
+
+/// The TXT event log SINIT started: the TCG-format log of the type-8
+/// element (TPM 2.0) or the TPM 1.2 container of the type-5 element.
+fn event_log<M: PhysMemory>(mem: &M, heap: &TxtHeap, heap_r: &PhysRange) -> Result<(EventLog, bool), TxtError> {
+    if let (Some(p), Some(off)) = (heap.event_log_ptr21(), heap.event_log_ptr21_offset()) {
+        let range = p.range().ok_or(TxtError::EventLog { addr: p.phys_addr.get() })?;
+        let next_record_at = heap_r.start().checked_add(off as u64 + 16);
+        return Ok((EventLog { range, format: log_format::TPM20_TCG, next_record_at }, true));
+    }
+    if let Some(p) = heap.event_log_ptr12() {
+        let addr = p.event_log_phys_addr.get();
+        // The container states its own size (TXT Event Container header +36).
+        let size = PhysRange::new(PhysAddr(addr), 48)
+            .and_then(|r| mem.read(r))
+            .map(|h| u32::from_le_bytes([h[36], h[37], h[38], h[39]]) as u64);
+        let range = size.and_then(|s| PhysRange::new(PhysAddr(addr), s)).ok_or(TxtError::EventLog { addr })?;
+        return Ok((EventLog { range, format: log_format::TPM12_TXT, next_record_at: None }, false));
+    }
+    Err(TxtError::EventLog { addr: 0 })
+}
+
+/// Everything between SENTER and the shared launch. On success the CPU has
+/// its MTRRs back and SMIs enabled, and the returned [`Dce`] describes
+/// what the shared launch validates against.
+pub fn prepare<M: PhysMemory, R: TxtRegs, C: TxtCpu>(
+    mem: &M,
+    regs: &mut R,
+    cpu: &mut C,
+    mle: &Mle,
+) -> Result<Dce<HeapGuard>, LaunchError> {
+    check_status(regs)?;
+    let heap_r = heap_range(regs)?;
+    let bytes = mem.read(heap_r).ok_or(TxtError::HeapRange { base: heap_r.start().as_u64(), size: heap_r.len() })?;
+    let heap = TxtHeap::parse(bytes).map_err(TxtError::Heap)?;
+
+    // SINIT measured MleSize bytes from the header it was told about,
+    // through the loader's page table: all three must describe us.
+    let os = heap.os_sinit_data();
+    if os.mle_size.get() != mle.measured || os.mle_hdr_base.get() != mle.header {
+        return Err(TxtError::MleMismatch { size: os.mle_size.get(), header: os.mle_hdr_base.get() }.into());
+    }
+    check_mle_pages(mem, os.mle_ptab.get(), mle)?;
+
+    let (log, tpm20) = event_log(mem, &heap, &heap_r)?;
+    if tpm20 {
+        heap.check_tpm20().map_err(TxtError::Heap)?;
+    }
+    super::check_pmr_layout(&heap)?;
+
+    // The SLRT the loader handed over (OsMleData.slrt), bounded by its own
+    // header's size, and the MLE's 64 KiB: both DMA-protected.
+    let slrt_addr = heap.os_mle_data().slrt.get() as u64;
+    let slrt_size = PhysRange::new(PhysAddr(slrt_addr), 16)
+        .and_then(|r| mem.read(r))
+        .map(|h| u32::from_le_bytes([h[8], h[9], h[10], h[11]]) as u64);
+    let slrt =
+        slrt_size.and_then(|s| PhysRange::new(PhysAddr(slrt_addr), s)).ok_or(TxtError::Slrt { addr: slrt_addr })?;
+    let own = PhysRange::new(mle.base, mle.footprint).ok_or(TxtError::MlePlacement { linear: 0 })?;
+    for r in [own, slrt] {
+        check_protected(&heap, &heap_r, &r)?;
+    }
+    if slrt.overlaps(&own) {
+        return Err(TxtError::Slrt { addr: slrt_addr }.into());
+    }
+
+    // Saved MTRRs from INTEL_INFO, checked before anything is restored.
+    let table = mem.read(slrt).ok_or(TxtError::Slrt { addr: slrt_addr })?;
+    let info = *Slrt::parse(table, Architecture::IntelTxt)?.intel_info().ok_or(TxtError::Slrt { addr: slrt_addr })?;
+    let maxphyaddr = cpu.maxphyaddr();
+    check_saved_mtrrs(&info, cpu.mtrr_cap_vcnt(), maxphyaddr)?;
+
+    // The kernel wakes the RLPs by MONITOR after this restore: SINIT must
+    // have negotiated that method and its line must stay write-back.
+    if heap.bios_data().num_log_procs.get() > 1 {
+        let caps_v = os.capabilities.get();
+        let line = heap.rlp_wakeup_addr().unwrap_or(0) as u64;
+        if caps_v & caps::RLP_WAKE_MONITOR == 0 || line == 0 {
+            return Err(TxtError::RlpWakeup { caps: caps_v }.into());
+        }
+        if effective_mtrr_type(&info, maxphyaddr, line) != MTRR_WB {
+            return Err(TxtError::RlpWakeup { caps: caps_v }.into());
+        }
+    }
+
+    if !cpu.smctrl() {
+        return Err(TxtError::NoSmx.into());
+    }
+    cpu.restore(&info);
+
+    let (dce_base, dce_size) = (regs.read(TxtReg::SINIT_BASE), regs.read(TxtReg::SINIT_SIZE));
+    Ok(Dce {
+        own,
+        dce_base,
+        dce_size,
+        slrt,
+        arch: Architecture::IntelTxt,
+        dce_image: None,
+        log: Some(log),
+        guard: HeapGuard(heap_r),
+    })
+}
+
+/// Just before the hand-off: tell the chipset secrets may now be in memory
+/// (TXT.CMD.SECRETS, then a status read as the fence; SDG §2.4.3). From
+/// here an unclean reset scrubs memory.
+pub fn finish<R: TxtRegs>(regs: &mut R) {
+    regs.write(TxtReg::CMD_SECRETS, 1);
+    let _ = regs.read(TxtReg::E2STS);
+}
