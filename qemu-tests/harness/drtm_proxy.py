@@ -13,7 +13,11 @@ serves one control client at a time, held by QEMU for the whole run
 * it serves the launcher's DRTM mailbox in guest RAM: on 'SKIN' it runs
   CMD_HASH_START / CMD_HASH_DATA / CMD_HASH_END on swtpm over the bytes
   [base, base + len) of guest RAM — what the CPU's SKINIT does through
-  locality 4: PCR 17-22 reset to 0, PCR 17 = H(0 || H(bytes)) in every bank.
+  locality 4: PCR 17-22 reset to 0, PCR 17 = H(0 || H(bytes)) in every bank;
+* on 'SENT' (Intel TXT) it does the same over the MLE, then plays SINIT's
+  part of the event log: a TCG "Spec ID Event03" header listing --banks and
+  one MLE_HASH event (PCR 17, type 0x404, digests H(MLE)), and advances the
+  heap element's NextRecordOffset (SDG 315168 App. G; txt-mle.md §5).
 
 Control-channel command codes and message layouts: swtpm
 `include/swtpm/tpm_ioctl.h` (stefanberger/swtpm): requests are a big-endian
@@ -36,6 +40,10 @@ CMD_HASH_END = 8
 
 MAGIC_SKIN = 0x4E494B53  # 'SKIN'
 MAGIC_DONE = 0x454E4F44  # 'DONE'
+MAGIC_SENT = 0x544E4553  # 'SENT'
+EV_NO_ACTION = 3
+EVTYPE_MLE_HASH = 0x404
+TPM_ALGS = {"sha1": (0x0004, 20), "sha256": (0x000B, 32), "sha384": (0x000C, 48), "sha512": (0x000D, 64)}
 HASH_CHUNK = 4096
 
 
@@ -93,13 +101,35 @@ def drtm_hash(args, swtpm, ram, base, length):
     return ctrl(swtpm, CMD_HASH_END)
 
 
+def sinit_log(args, ram, base, length, log_addr, next_field, log_size):
+    """SINIT's part of the TCG log: header, then the MLE measurement."""
+    import hashlib
+    banks = [b for b in TPM_ALGS if b in args.banks.split(",")]
+    mle = bytes(ram[base:base + length])
+    spec = b"Spec ID Event03\0" + struct.pack("<IBBBBI", 0, 0, 2, 0, 2, len(banks))
+    spec += b"".join(struct.pack("<HH", *TPM_ALGS[b]) for b in banks) + b"\0"
+    out = struct.pack("<II20sI", 0, EV_NO_ACTION, bytes(20), len(spec)) + spec
+    digests = b"".join(struct.pack("<H", TPM_ALGS[b][0]) + hashlib.new(b, mle).digest() for b in banks)
+    out += struct.pack("<III", 17, EVTYPE_MLE_HASH, len(banks)) + digests + struct.pack("<I", 0)
+    if len(out) > log_size:
+        return 0xFFFF0002
+    ram[log_addr:log_addr + len(out)] = out
+    struct.pack_into("<I", ram, next_field, len(out))
+    return 0
+
+
 def serve_mailbox(args, swtpm, ram):
     mb = args.mailbox
-    if struct.unpack_from("<I", ram, mb)[0] != MAGIC_SKIN:
+    magic = struct.unpack_from("<I", ram, mb)[0]
+    if magic not in (MAGIC_SKIN, MAGIC_SENT):
         return
     base, length = struct.unpack_from("<II", ram, mb + 4)
     rc = drtm_hash(args, swtpm, ram, base, length)
     log(args, f"DRTM hash of [{base:#x}, +{length:#x}) -> {rc:#x}")
+    if magic == MAGIC_SENT and rc == 0:
+        log_addr, next_field, log_size = struct.unpack_from("<III", ram, mb + 16)
+        rc = sinit_log(args, ram, base, length, log_addr, next_field, log_size)
+        log(args, f"SINIT log at {log_addr:#x} -> {rc:#x}")
     struct.pack_into("<I", ram, mb + 12, rc)
     struct.pack_into("<I", ram, mb, MAGIC_DONE)
     ram.flush()
@@ -111,6 +141,8 @@ def main():
     ap.add_argument("--listen", required=True, help="socket path QEMU's chardev connects to")
     ap.add_argument("--ram", required=True, help="guest RAM file (memory-backend-file, share=on)")
     ap.add_argument("--mailbox", type=lambda v: int(v, 0), default=0x500000)
+    ap.add_argument("--banks", default="sha1,sha256,sha384,sha512",
+                    help="PCR banks SINIT's log header lists (TXT), as allocated in swtpm")
     ap.add_argument("--log")
     ap.add_argument("--ready", help="file created once the proxy listens")
     args = ap.parse_args()

@@ -61,6 +61,10 @@ pub struct Launch {
     pub iommu: bool,
     /// QEMU's `edu` device, a DMA engine the test kernel can aim.
     pub edu: bool,
+    /// Intel TXT: the launcher emulates the post-SENTER state for an MLE
+    /// (TXT registers in an ivshmem window at 0xFED20000, heap, MLE page
+    /// table, SINIT's PCR 17 and log) instead of SKINIT.
+    pub txt: bool,
 }
 
 impl Launch {
@@ -80,7 +84,15 @@ impl Launch {
             icount: false,
             iommu: true,
             edu: false,
+            txt: false,
         }
+    }
+    /// The shipped skl-txt.bin as an Intel TXT MLE (no AMD IOMMU: on Intel
+    /// the PMRs SINIT programs protect memory, which QEMU does not model).
+    pub fn txt() -> Self {
+        let mut l = Launch::new().slb(artifact("skl-txt.bin")).without_iommu().config("txt", "1");
+        l.txt = true;
+        l
     }
     pub fn without_iommu(mut self) -> Self {
         self.iommu = false;
@@ -179,6 +191,8 @@ impl Launch {
             .arg(d.join("proxy.ctrl"))
             .arg("--ram")
             .arg(d.join("guest.ram"))
+            .arg("--banks")
+            .arg(self.banks.as_ref().map_or("sha1,sha256,sha384,sha512".to_string(), |b| b.join(",")))
             .arg("--log")
             .arg(d.join("proxy.log"))
             .arg("--ready")
@@ -214,6 +228,21 @@ impl Launch {
             .arg(format!("{dev},tpmdev=tpm0"))
             .args(if self.iommu { &["-device", "amd-iommu"][..] } else { &[][..] })
             .args(if self.edu { &["-device", "edu"][..] } else { &[][..] })
+            .args(if self.txt {
+                // 128 KiB: the TXT private (0xFED20000) and public (0xFED30000) spaces.
+                fs::write(d.join("txt.regs"), vec![0u8; 0x20000]).unwrap();
+                vec![
+                    "-object".to_string(),
+                    format!(
+                        "memory-backend-file,id=txtregs,size=128K,share=on,mem-path={}",
+                        d.join("txt.regs").display()
+                    ),
+                    "-device".to_string(),
+                    "ivshmem-plain,memdev=txtregs".to_string(),
+                ]
+            } else {
+                vec![]
+            })
             .arg("-debugcon")
             .arg(format!("file:{}", d.join("debugcon.log").display()))
             .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=4"])
@@ -268,6 +297,9 @@ impl Launch {
         let mbi = report.mbi.map(|(a, n)| ram(a as u64, n as usize));
         let host_pcrs = if tpm2 { read_pcrs_tpm2_tools(&d) } else { BTreeMap::new() };
         let proxy_log = fs::read_to_string(d.join("proxy.log")).unwrap_or_default();
+        let txt_regs = fs::read(d.join("txt.regs")).unwrap_or_default();
+        // The launcher's TXT heap (qemu-tests/guest/launcher/txt.h).
+        let txt_heap = if self.txt { ram(0x60_0000, 0x1_0000) } else { vec![] };
         let trace = fs::read_to_string(d.join("qemu-trace.log")).unwrap_or_default();
         let tpm_commands_at_locality_2 = count_commands_at_locality(&trace, 2);
         LaunchResult {
@@ -286,6 +318,8 @@ impl Launch {
             tsc_entry_to_kernel,
             slb_image_after,
             slb_after,
+            txt_regs,
+            txt_heap,
         }
     }
 }
@@ -328,6 +362,11 @@ pub struct LaunchResult {
     /// The whole 64 KiB SLB after the run (the launcher fills it with 0xA5
     /// before copying skl.bin in).
     pub slb_after: Vec<u8>,
+    /// TXT launches: the 128 KiB register window after the run (private
+    /// space first); empty otherwise.
+    pub txt_regs: Vec<u8>,
+    /// TXT launches: the 64 KiB TXT heap after the run.
+    pub txt_heap: Vec<u8>,
 }
 
 impl LaunchResult {
@@ -348,6 +387,11 @@ impl LaunchResult {
     /// SKL's stack canary ("SSLK" × 8 at the stack bottom) is intact.
     pub fn stack_canary_intact(&self) -> bool {
         self.slb_after[Self::STACK_BOTTOM..Self::STACK_BOTTOM + Self::CANARY_LEN].chunks(4).all(|c| c == Self::CANARY)
+    }
+
+    /// A TXT private-space register after the run (0 if never written).
+    pub fn txt_reg(&self, off: usize) -> u64 {
+        self.txt_regs.get(off..off + 8).map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap()))
     }
 
     pub fn handed_off(&self) -> bool {

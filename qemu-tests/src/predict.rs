@@ -102,14 +102,21 @@ pub type Pcrs = std::collections::BTreeMap<(String, u32), Vec<u8>>;
 
 /// Replay a TPM 2.0 crypto-agile log (parsed independently of skl-bootinfo):
 /// (pcr, alg) -> value, starting from zero, plus (pcr, type, text) per event.
+/// The log's end comes from the vendor info SKL writes on AMD.
 pub fn replay_tcg2(log: &[u8]) -> (Pcrs, Vec<(u32, u32, String)>) {
+    let rd32 = |o: usize| u32::from_le_bytes(log[o..o + 4].try_into().unwrap());
+    let vendor_at = 60 + 4 * rd32(56) as usize;
+    replay_tcg2_until(log, rd32(vendor_at + 1 + 16) as usize)
+}
+
+/// As [`replay_tcg2`], for a log whose end (`next`) is kept elsewhere (TXT:
+/// the heap's EVENT_LOG_POINTER2_1 NextRecordOffset).
+pub fn replay_tcg2_until(log: &[u8], next: usize) -> (Pcrs, Vec<(u32, u32, String)>) {
     let rd32 = |o: usize| u32::from_le_bytes(log[o..o + 4].try_into().unwrap());
     let rd16 = |o: usize| u16::from_le_bytes(log[o..o + 2].try_into().unwrap());
     let hdr_size = rd32(28) as usize;
     let nalgs = rd32(56) as usize;
     let algs: Vec<(u16, usize)> = (0..nalgs).map(|i| (rd16(60 + 4 * i), rd16(62 + 4 * i) as usize)).collect();
-    let vendor_at = 60 + 4 * nalgs;
-    let next = rd32(vendor_at + 1 + 16) as usize;
     let name = |a: u16| match a {
         4 => "sha1",
         0xB => "sha256",

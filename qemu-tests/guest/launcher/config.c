@@ -71,6 +71,10 @@ static void set(struct config *cfg, const char *key, const char *val)
 		cfg->amd_info = parse_num("bad amd_info", val, 0) != 0;
 	else if (!strcmp(key, "scenario"))
 		cfg->scenario = val;
+	else if (!strcmp(key, "txt"))
+		cfg->txt = parse_num("bad txt", val, 0) != 0;
+	else if (!strcmp(key, "txt_pmr_size"))
+		cfg->txt_pmr_size = parse_num("bad txt_pmr_size", val, 1);
 	else if (!strcmp(key, "skip_drtm"))
 		cfg->skip_drtm = parse_num("bad skip_drtm", val, 0) != 0;
 	else
@@ -86,6 +90,7 @@ void config_parse(struct config *cfg, char *text)
 	cfg->cmdline = "skl-test-kernel";
 	cfg->log_format = 2;
 	cfg->scenario = "good";
+	cfg->txt_pmr_size = 0x40000000; /* all 1 GiB of guest RAM */
 
 	while (line && *line) {
 		char *next = line, *eq, *key;

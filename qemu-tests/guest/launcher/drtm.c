@@ -1,7 +1,9 @@
 #include "drtm.h"
+#include "txt.h"
 #include "../common/io.h"
 
 #define MAILBOX_REQUEST 0x4E494B53u /* "SKIN" */
+#define MAILBOX_REQUEST_TXT 0x544E4553u /* "SENT": SINIT's MLE measurement and its log */
 #define MAILBOX_DONE 0x454E4F44u    /* "DONE" */
 
 void drtm_measure(struct launch *l)
@@ -16,8 +18,11 @@ void drtm_measure(struct launch *l)
 	mb[1] = l->slb_base;
 	mb[2] = l->word[1];
 	mb[3] = 0;
+	mb[4] = LOG_ADDR;
+	mb[5] = l->cfg.txt ? txt_log_next_field() : 0;
+	mb[6] = LOG_SIZE;
 	barrier();
-	mb[0] = MAILBOX_REQUEST;
+	mb[0] = l->cfg.txt ? MAILBOX_REQUEST_TXT : MAILBOX_REQUEST;
 	say("DRTM: waiting for the proxy");
 	while (mb[0] != MAILBOX_DONE)
 		cpu_relax();

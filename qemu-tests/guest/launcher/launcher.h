@@ -23,6 +23,8 @@ struct config {
 	int amd_info;
 	const char *scenario;
 	int skip_drtm; /* test-only: no DRTM mailbox round trip (no proxy running) */
+	int txt;       /* Intel TXT: the SLB file is skl-txt.bin, entered as after GETSEC[SENTER] */
+	uint32_t txt_pmr_size; /* OsSinitData.PmrLowSize */
 };
 
 struct module {

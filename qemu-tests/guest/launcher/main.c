@@ -12,6 +12,7 @@
 #include "skinit.h"
 #include "slb.h"
 #include "slrt.h"
+#include "txt.h"
 #include "../common/console.h"
 #include "../common/io.h"
 #include "../common/string.h"
@@ -158,12 +159,20 @@ void launcher_main(uint32_t magic, uint32_t mb1_info)
 	mbi_build(l, mb1_info);
 	place_slb(l);
 	memset((void *)LOG_ADDR, 0, LOG_SIZE);
+	if (l->cfg.txt)
+		l->slrt_addr = txt_slrt_addr(); /* in OsMleData, as GRUB's Multiboot2 path */
 	slrt_build(l);
 	scenario_apply(l);
+	if (l->cfg.txt)
+		txt_setup(l);
 	drtm_measure(l);
 
 	/* GRUB relinquishes locality 0 before SKINIT; TIS grants locality 2 only once it is free. */
 	mmio_write8(TIS_ACCESS_LOC0, TIS_ACCESS_RELINQUISH);
+	if (l->cfg.txt) {
+		say_hex("SENTER: entering the MLE at", l->slb_base + l->word[0]);
+		txt_enter(l->slb_base + l->word[0]);
+	}
 	say_hex("SKINIT: entering SLB at", l->slb_base + l->word[0]);
 	skinit_enter(l->slb_base, l->slb_base + l->word[0]);
 }

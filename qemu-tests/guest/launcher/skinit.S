@@ -67,6 +67,7 @@ gdt_desc:
 	.long	gdt
 	.balign 4
 	.word	0
+	.globl idt_null
 idt_null:
 	.word	0
 	.long	0

@@ -1,4 +1,5 @@
 #include "slrt.h"
+#include "txt.h"
 #include "../common/string.h"
 
 _Static_assert(sizeof(struct slr_table) == 16, "SLRT header");
@@ -8,6 +9,7 @@ _Static_assert(sizeof(struct slr_log_info) == 24, "LOG_INFO");
 _Static_assert(sizeof(struct slr_drtm_policy) == 16, "DRTM_POLICY");
 _Static_assert(sizeof(struct slr_policy_entry) == 56, "policy entry");
 _Static_assert(sizeof(struct slr_amd_info) == 56, "AMD_INFO");
+_Static_assert(sizeof(struct slr_intel_info) == 552, "INTEL_INFO");
 
 #define SETUP_SECURE_LAUNCH 10 /* Linux setup_data type of AMD_INFO (Secure Launch spec) */
 
@@ -69,15 +71,16 @@ void slrt_build(struct launch *l)
 	/* GRUB starts with header + END (size 24) and inserts every entry before END. */
 	t->magic = SLRT_MAGIC;
 	t->revision = SLRT_REVISION;
-	t->architecture = SLRT_ARCH_SKINIT;
+	t->architecture = l->cfg.txt ? SLRT_ARCH_TXT : SLRT_ARCH_SKINIT;
 	t->max_size = SLRT_MAX_SIZE;
 	t->size = sizeof(*t) + sizeof(*end);
 	end->tag = SLR_TAG_END;
 	end->size = sizeof(*end);
 
 	dl = slrt_add(t, SLR_TAG_DL_INFO, sizeof(*dl));
-	dl->dce_size = l->word[1];
-	dl->dce_base = l->slb_base;
+	/* AMD: the SLB's measured part; TXT: the SINIT ACM (GRUB txt.c fills it so). */
+	dl->dce_size = l->cfg.txt ? TXT_SINIT_SIZE : l->word[1];
+	dl->dce_base = l->cfg.txt ? TXT_SINIT_BASE : l->slb_base;
 	dl->dlme_size = l->dlme_size;
 	dl->dlme_base = l->dlme_base;
 	dl->dlme_entry = l->dlme_entry;
@@ -100,6 +103,9 @@ void slrt_build(struct launch *l)
 	for (uint32_t i = 0; i < l->nr_modules; i++)
 		policy_entry(&pol->entries[2 + i], 17, SLR_ET_MULTIBOOT2_MODULE, 0, l->modules[i].start,
 			     l->modules[i].end - l->modules[i].start, "Measured MB2 module");
+
+	if (l->cfg.txt)
+		txt_intel_info(slrt_add(t, SLR_TAG_INTEL_INFO, sizeof(struct slr_intel_info)));
 
 	if (l->cfg.amd_info) {
 		/* As the newest TrenchBoot GRUB fills it: len = whole entry, slrt_size = allocation. */

@@ -9,12 +9,14 @@
 
 #define SLRT_MAGIC 0x4452544Du
 #define SLRT_REVISION 1
+#define SLRT_ARCH_TXT 1
 #define SLRT_ARCH_SKINIT 2
 #define SLRT_MAX_SIZE 4096
 
 #define SLR_TAG_DL_INFO 1
 #define SLR_TAG_LOG_INFO 2
 #define SLR_TAG_DRTM_POLICY 3
+#define SLR_TAG_INTEL_INFO 4
 #define SLR_TAG_AMD_INFO 5
 #define SLR_TAG_END 0xFFFF
 
@@ -67,6 +69,15 @@ struct slr_amd_info {
 	uint32_t type, len;
 	uint64_t slrt_size, slrt_base, boot_params_base;
 	uint16_t psp_version, reserved[3];
+} __attribute__((packed));
+
+/* GRUB/Xen AEM layout, 552 bytes (txt-mle.md §7.3). */
+struct slr_intel_info {
+	struct slr_entry_hdr hdr;
+	uint64_t txt_heap, saved_misc_enable, default_mem_type, mtrr_vcnt;
+	struct {
+		uint64_t base, mask;
+	} mtrr[32];
 } __attribute__((packed));
 
 /* Writes the good table of the contract at l->slrt_addr. */

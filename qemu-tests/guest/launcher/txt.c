@@ -1,0 +1,198 @@
+#include "txt.h"
+#include "slrt.h"
+#include "../common/io.h"
+#include "../common/pci.h"
+#include "../common/string.h"
+
+#define IVSHMEM_VENDOR 0x1AF4
+#define IVSHMEM_DEVICE 0x1110
+
+/* TXT configuration registers (SDG 315168 App. B; txt-mle.md §2). */
+#define TXT_STS 0x000
+#define TXT_ESTS 0x008
+#define TXT_ERRORCODE 0x030
+#define TXT_DIDVID 0x110
+#define TXT_SINIT_BASE_REG 0x270
+#define TXT_SINIT_SIZE_REG 0x278
+#define TXT_HEAP_BASE_REG 0x300
+#define TXT_HEAP_SIZE_REG 0x308
+#define STS_SENTER_DONE (1u << 0)
+#define STS_PRIVATE_OPEN (1u << 7)
+#define STS_LOCALITY2_OPEN (1u << 16)
+
+#define OS_MLE_STRUCT_SIZE 88u /* GRUB/Xen AEM layout (txt-mle.md §3.5) */
+#define BIOS_DATA_SIZE (8u + 36u + 8u)
+#define OS_MLE_DATA_SIZE (8u + OS_MLE_STRUCT_SIZE + SLRT_MAX_SIZE)
+#define OS_SINIT_DATA_SIZE (8u + 92u + 28u + 8u)
+#define SINIT_MLE_FIXED 148u
+#define NR_MDRS 2u
+#define SINIT_MLE_DATA_SIZE (8u + SINIT_MLE_FIXED + 8u + NR_MDRS * 24u)
+
+#define MLE_CAPS ((1u << 1) | (1u << 5) | (1u << 8) | (1u << 9))
+
+static const uint8_t mle_uuid[16] = { 0x5a, 0xac, 0x82, 0x90, 0x6f, 0x47, 0xa7, 0x74,
+				      0x0f, 0x5c, 0x55, 0xa2, 0xcb, 0x51, 0xb6, 0x42 };
+
+static uint8_t *heap = (uint8_t *)TXT_HEAP_BASE;
+
+static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+
+static uint32_t os_mle_data(void) { return TXT_HEAP_BASE + BIOS_DATA_SIZE + 8; }
+static uint32_t os_sinit_data(void) { return TXT_HEAP_BASE + BIOS_DATA_SIZE + OS_MLE_DATA_SIZE + 8; }
+
+uint32_t txt_slrt_addr(void) { return os_mle_data() + OS_MLE_STRUCT_SIZE; }
+/* OsSinitData data: 92 fixed bytes, then the type-8 element header (8) and its data (+16). */
+uint32_t txt_log_next_field(void) { return os_sinit_data() + 92 + 8 + 16; }
+
+uint32_t txt_mle_header(const struct launch *l)
+{
+	for (uint32_t o = 0; o < 4096 && o < l->word[1]; o += 16)
+		if (!memcmp((const uint8_t *)l->slb_base + o, mle_uuid, 16))
+			return o;
+	fail("MLE header not found in the first 4 KiB");
+}
+
+static uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* ivshmem's 64-bit BAR2 moved to the TXT private space; its 128 KiB also cover the public one. */
+static void map_registers(void)
+{
+	for (uint8_t dev = 0; dev < 32; dev++) {
+		uint32_t id = pci_read(0, dev, 0, 0);
+		uint32_t cmd;
+		if (id != (IVSHMEM_DEVICE << 16 | IVSHMEM_VENDOR))
+			continue;
+		cmd = pci_read(0, dev, 0, 4);
+		pci_write(0, dev, 0, 4, cmd & ~2u);
+		pci_write(0, dev, 0, 0x18, TXT_PRIV_BASE);
+		pci_write(0, dev, 0, 0x1C, 0);
+		pci_write(0, dev, 0, 4, cmd | 2u);
+		say_hex("TXT: register window (ivshmem) at", TXT_PRIV_BASE);
+		return;
+	}
+	fail("TXT: no ivshmem device for the TXT register space");
+}
+
+static void set_reg(uint32_t off, uint64_t v)
+{
+	/* The chipset shows the same values in both spaces. */
+	put64((uint8_t *)(TXT_PRIV_BASE + off), v);
+	put64((uint8_t *)(TXT_PUB_BASE + off), v);
+}
+
+static uint8_t *table(uint8_t *at, uint64_t size)
+{
+	put64(at, size);
+	memset(at + 8, 0, size - 8);
+	return at + 8;
+}
+
+/* PAE tables mapping linear 0.. onto the MLE, 4 KiB pages (SDG 2.2.4.1, GRUB txt.c). */
+static void build_page_table(struct launch *l)
+{
+	uint64_t *pdpt = (uint64_t *)TXT_MLE_PT, *pd = pdpt + 512, *pt = pd + 512;
+	uint32_t pages = (l->word[1] + 0xFFF) / 0x1000;
+
+	memset(pdpt, 0, 3 * 4096);
+	pdpt[0] = (uint32_t)pd | 1;  /* PAE PDPTE: present only */
+	pd[0] = (uint32_t)pt | 3;
+	for (uint32_t i = 0; i < pages; i++)
+		pt[i] = (uint64_t)(l->slb_base + i * 4096) | 3;
+}
+
+/* The four heap tables (SDG App. C; txt-mle.md §3): BiosData v6, OsMleData (GRUB's 88 bytes with
+ * the SLRT behind it), OsSinitData v7 with the TCG log element, SinitMleData v9 with MDRs. */
+static void build_heap(struct launch *l, struct slr_table *t)
+{
+	uint8_t *d = table(heap, BIOS_DATA_SIZE);
+	struct slr_entry_hdr *info = slrt_find(t, SLR_TAG_INTEL_INFO);
+
+	put32(d + 0, 6);         /* version */
+	put32(d + 24, 1);        /* NumLogProcs: the BSP (QEMU runs -smp 1) */
+	put32(d + 32, 1u << 1);  /* MleFlags: client platform */
+	put32(d + 36, 0);        /* END element */
+	put32(d + 40, 8);
+
+	/* OsMleData: only the 88-byte struct; the SLRT after it is already written. */
+	put64(heap + BIOS_DATA_SIZE, OS_MLE_DATA_SIZE);
+	d = heap + BIOS_DATA_SIZE + 8;
+	memset(d, 0, OS_MLE_STRUCT_SIZE);
+	put32(d + 0, 1);                 /* version */
+	put32(d + 4, MBI_ADDR);          /* boot_params_addr */
+	put32(d + 8, txt_slrt_addr());   /* slrt */
+	put32(d + 12, (uint32_t)info);   /* txt_info */
+
+	d = table((uint8_t *)os_sinit_data() - 8, OS_SINIT_DATA_SIZE);
+	put32(d + 0, 7);                          /* version (TPM 2.0) */
+	put32(d + 4, 1);                          /* flags: maximum performance */
+	put64(d + 8, TXT_MLE_PT);                 /* MlePageTableBase */
+	put64(d + 16, l->word[1]);                /* MleSize: the measured image */
+	put64(d + 24, txt_mle_header(l));         /* MleHeaderBase (linear = offset) */
+	put64(d + 32, 0);                         /* PmrLowBase */
+	put64(d + 40, l->cfg.txt_pmr_size);       /* PmrLowSize */
+	put32(d + 80, MLE_CAPS);                  /* Capabilities */
+	put32(d + 92, 8);                         /* EVENT_LOG_POINTER2_1 */
+	put32(d + 96, 28);
+	put64(d + 100, LOG_ADDR);                 /* PhysicalAddress */
+	put32(d + 108, LOG_SIZE);                 /* AllocatedEventContainerSize */
+	put32(d + 112, 0);                        /* FirstRecordOffset */
+	put32(d + 116, 0);                        /* NextRecordOffset: SINIT's log (proxy) sets it */
+	put32(d + 120, 0);                        /* END */
+	put32(d + 124, 8);
+
+	d = table((uint8_t *)os_sinit_data() - 8 + OS_SINIT_DATA_SIZE, SINIT_MLE_DATA_SIZE);
+	put32(d + 0, 9);                               /* version (TPM 2.0 SINIT) */
+	put32(d + 120, TXT_SINIT_BASE + 0x40);         /* RlpWakeupAddr */
+	put32(d + 128, NR_MDRS);                       /* NumberOfSinitMdrs */
+	put32(d + 132, 8 + SINIT_MLE_FIXED + 8);       /* MDR table, from the size field */
+	put32(d + SINIT_MLE_FIXED, 0);                 /* END element */
+	put32(d + SINIT_MLE_FIXED + 4, 8);
+	/* Usable RAM 1 MiB - 6 MiB and 7 MiB - 1 GiB; the hole holds the heap and SINIT. */
+	d += SINIT_MLE_FIXED + 8;
+	put64(d + 0, 0x00100000);
+	put64(d + 8, TXT_HEAP_BASE - 0x00100000);
+	put64(d + 24, 0x00700000);
+	put64(d + 32, 0x40000000 - 0x00700000);
+}
+
+void txt_setup(struct launch *l)
+{
+	struct slr_table *t = (struct slr_table *)txt_slrt_addr();
+
+	map_registers();
+	build_page_table(l);
+	build_heap(l, t);
+	set_reg(TXT_STS, STS_SENTER_DONE | STS_PRIVATE_OPEN | STS_LOCALITY2_OPEN);
+	set_reg(TXT_ESTS, 0);
+	set_reg(TXT_ERRORCODE, 0xC0000001u);          /* SINIT's success code */
+	set_reg(TXT_DIDVID, 0x8086u | 0xB004u << 16);
+	set_reg(TXT_HEAP_BASE_REG, TXT_HEAP_BASE);
+	set_reg(TXT_HEAP_SIZE_REG, TXT_HEAP_SIZE);
+	set_reg(TXT_SINIT_BASE_REG, TXT_SINIT_BASE);
+	set_reg(TXT_SINIT_SIZE_REG, TXT_SINIT_SIZE);
+	say_hex("TXT: heap at", TXT_HEAP_BASE);
+	say_hex("TXT: MLE header at offset", txt_mle_header(l));
+}
+
+/* Saved the way GRUB does before it reprograms MTRRs for SINIT (txt-mle.md §7.3). */
+void txt_intel_info(struct slr_intel_info *info)
+{
+	uint32_t vcnt = (uint32_t)(rdmsr(0xFE) & 0xFF);
+
+	if (vcnt > 32)
+		vcnt = 32;
+	info->txt_heap = TXT_HEAP_BASE;
+	info->saved_misc_enable = rdmsr(0x1A0);
+	info->default_mem_type = rdmsr(0x2FF);
+	info->mtrr_vcnt = vcnt;
+	for (uint32_t i = 0; i < vcnt; i++) {
+		info->mtrr[i].base = rdmsr(0x200 + 2 * i);
+		info->mtrr[i].mask = rdmsr(0x201 + 2 * i);
+	}
+}
