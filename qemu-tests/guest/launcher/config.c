@@ -75,6 +75,8 @@ static void set(struct config *cfg, const char *key, const char *val)
 		cfg->txt = parse_num("bad txt", val, 0) != 0;
 	else if (!strcmp(key, "txt_pmr_size"))
 		cfg->txt_pmr_size = parse_num("bad txt_pmr_size", val, 1);
+	else if (!strcmp(key, "txt_fault"))
+		cfg->txt_fault = val;
 	else if (!strcmp(key, "skip_drtm"))
 		cfg->skip_drtm = parse_num("bad skip_drtm", val, 0) != 0;
 	else
@@ -91,6 +93,7 @@ void config_parse(struct config *cfg, char *text)
 	cfg->log_format = 2;
 	cfg->scenario = "good";
 	cfg->txt_pmr_size = 0x40000000; /* all 1 GiB of guest RAM */
+	cfg->txt_fault = "none";
 
 	while (line && *line) {
 		char *next = line, *eq, *key;

@@ -25,6 +25,7 @@ struct config {
 	int skip_drtm; /* test-only: no DRTM mailbox round trip (no proxy running) */
 	int txt;       /* Intel TXT: the SLB file is skl-txt.bin, entered as after GETSEC[SENTER] */
 	uint32_t txt_pmr_size; /* OsSinitData.PmrLowSize */
+	const char *txt_fault; /* one deliberate flaw in the post-SENTER state (txt.c), or "none" */
 };
 
 struct module {

@@ -161,6 +161,34 @@ static void build_heap(struct launch *l, struct slr_table *t)
 	put64(d + 32, 0x40000000 - 0x00700000);
 }
 
+/* What a broken loader, SINIT or attacker could leave; each must stop the MLE (tests/txt.rs). */
+static void apply_fault(struct launch *l)
+{
+	const char *f = l->cfg.txt_fault;
+	uint64_t *pt = (uint64_t *)(TXT_MLE_PT + 2 * 4096);
+	uint8_t *os_sinit = (uint8_t *)os_sinit_data();
+
+	if (!strcmp(f, "none"))
+		return;
+	if (!strcmp(f, "pagetable"))
+		pt[1] += 0x10000; /* SINIT would have hashed another page than the MLE's second */
+	else if (!strcmp(f, "mle_size"))
+		put64(os_sinit + 16, 0x1000); /* SINIT measured only the first page */
+	else if (!strcmp(f, "sinit_error"))
+		set_reg(TXT_ERRORCODE, 0xC0001234u);
+	else if (!strcmp(f, "not_launched"))
+		set_reg(TXT_STS, 0);
+	else if (!strcmp(f, "heap_version"))
+		put32(heap + 8, 1); /* BiosData version 1 */
+	else if (!strcmp(f, "txt_space_cached")) {
+		struct slr_intel_info *i = slrt_find((struct slr_table *)txt_slrt_addr(), SLR_TAG_INTEL_INFO);
+		i->default_mem_type = 0xC06; /* WB by default, and no UC range left */
+		i->mtrr_vcnt = 0;
+	} else
+		fail("unknown txt_fault");
+	say("TXT: fault applied");
+}
+
 void txt_setup(struct launch *l)
 {
 	struct slr_table *t = (struct slr_table *)txt_slrt_addr();
@@ -176,6 +204,7 @@ void txt_setup(struct launch *l)
 	set_reg(TXT_HEAP_SIZE_REG, TXT_HEAP_SIZE);
 	set_reg(TXT_SINIT_BASE_REG, TXT_SINIT_BASE);
 	set_reg(TXT_SINIT_SIZE_REG, TXT_SINIT_SIZE);
+	apply_fault(l);
 	say_hex("TXT: heap at", TXT_HEAP_BASE);
 	say_hex("TXT: MLE header at offset", txt_mle_header(l));
 }

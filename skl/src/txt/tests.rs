@@ -220,3 +220,48 @@ fn error_codes_are_distinct() {
     c.dedup();
     assert_eq!(c.len(), all.len());
 }
+
+/// RAM at 0x10_0000 with PAE tables at its start mapping `pages` pages of
+/// an MLE at 0x20_0000 (PDPT, PD, PT as GRUB builds them).
+fn mle_ram(pages: u64) -> (crate::memory::FakeRam, mle::Mle) {
+    use crate::memory::PhysMemory;
+    let mut ram = crate::memory::FakeRam::new(0x10_0000, 0x20_0000);
+    let mut put = |at: u64, v: u64| {
+        ram.write(PhysRange::new(PhysAddr(at), 8).unwrap()).unwrap().copy_from_slice(&v.to_le_bytes())
+    };
+    put(0x10_0000, 0x10_1000 | 1);
+    put(0x10_1000, 0x10_2000 | 3);
+    for i in 0..pages {
+        put(0x10_2000 + 8 * i, (0x20_0000 + 0x1000 * i) | 3);
+    }
+    let m = mle::Mle { base: PhysAddr(0x20_0000), measured: pages * 0x1000 - 0x80, header: 0x20, footprint: 0x1_0000 };
+    (ram, m)
+}
+
+#[test]
+fn mle_page_table_must_map_every_measured_page_where_we_run() {
+    use crate::memory::PhysMemory;
+    let (ram, m) = mle_ram(9);
+    mle::check_mle_pages(&ram, 0x10_0000, &m).unwrap();
+    // Loaded elsewhere than SINIT measured.
+    let moved = mle::Mle { base: PhysAddr(0x21_0000), ..m };
+    assert_eq!(mle::check_mle_pages(&ram, 0x10_0000, &moved), Err(TxtError::MlePlacement { linear: 0 }));
+    // One page remapped, one missing, a 2 MiB page, a PDPT outside RAM.
+    for (at, v, linear) in [(0x10_2000 + 8 * 5, 0x30_0000 | 3, 0x5000), (0x10_2000 + 8 * 8, 0, 0x8000)] {
+        let (mut ram, m) = mle_ram(9);
+        ram.write(PhysRange::new(PhysAddr(at), 8).unwrap()).unwrap().copy_from_slice(&(v as u64).to_le_bytes());
+        assert_eq!(mle::check_mle_pages(&ram, 0x10_0000, &m), Err(TxtError::MlePlacement { linear }));
+    }
+    let (mut ram, m) = mle_ram(9);
+    ram.write(PhysRange::new(PhysAddr(0x10_1000), 8).unwrap()).unwrap().copy_from_slice(&(0x20_0083u64).to_le_bytes());
+    assert_eq!(mle::check_mle_pages(&ram, 0x10_0000, &m), Err(TxtError::MlePlacement { linear: 0 }));
+    assert_eq!(mle::check_mle_pages(&ram, 0xFFFF_F000, &m), Err(TxtError::MlePlacement { linear: 0 }));
+}
+
+#[test]
+fn effective_mtrr_type_uc_wins_and_default_applies() {
+    let i = mtrrs(6, &[(0xC000_0000, 0xF_C000_0000 | V), (0xFED0_0006, 0xF_FFF0_0000 | V)]);
+    assert_eq!(effective_mtrr_type(&i, 36, 0x10_0000), MTRR_WB, "default");
+    assert_eq!(effective_mtrr_type(&i, 36, 0xFED2_0000), 0, "UC wins over an overlapping WB range");
+    assert_eq!(effective_mtrr_type(&i, 36, 0xC000_0000), 0);
+}
