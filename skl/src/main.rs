@@ -1,4 +1,4 @@
-//! skl.bin: entered by SKINIT through `entry.S`, which calls `skl_main`.
+//! skl.bin: entered by SKINIT through `hw/entry_skinit.S` + `hw/entry_common.S`, which call `skl_main`.
 #![cfg_attr(skl_baremetal, no_std)]
 #![cfg_attr(skl_baremetal, no_main)]
 
@@ -16,7 +16,7 @@ mod payload {
     use skl::{dma, launch};
     use skl_bootinfo::PhysAddr;
 
-    /// Called by `entry.S` in long mode on our own stack, RW data relocated.
+    /// Called by `entry_common.S` in long mode on our own stack, RW data relocated.
     #[no_mangle]
     extern "C" fn skl_main(slb_base: u64) -> ! {
         skl::dlog!("SKL: entered, SLB base ", slb_base);

@@ -3,12 +3,12 @@
 use super::port::{outb, POST_CODE};
 
 extern "C" {
-    /// `entry.S`: back to 32-bit protected mode, paging off, registers as
+    /// `entry_common.S`: back to 32-bit protected mode, paging off, registers as
     /// the DLME expects; never returns.
     fn skl_handoff(entry: u32, slb_base: u32, esi: u32, ebx: u32) -> !;
 }
 
-/// Enter the kernel: see `entry.S` for the register state.
+/// Enter the kernel: see `entry_common.S` for the register state.
 pub fn handoff(h: &crate::launch::Handoff) -> ! {
     // SAFETY: the launch validated entry (inside the measured DLME, below
     // 4 GiB) and measured the DLME; skl_handoff leaves long mode from
@@ -60,12 +60,12 @@ pub fn cpuid(leaf: u32) -> (u32, u32, u32, u32) {
 /// `linker/skl.ld` (which asserts the same value).
 pub const STACK_BOTTOM: u64 = 0x10000 - 0x2000;
 
-/// The canary `entry.S` wrote below the stack is intact: the stack never
+/// The canary `entry_common.S` wrote below the stack is intact: the stack never
 /// grew into what lies below it (the page and IOMMU tables).
 pub fn stack_intact(slb_base: u64) -> bool {
     let p = (slb_base + STACK_BOTTOM) as *const [u32; 8];
     // SAFETY: 32 bytes inside the SLB (identity-mapped), written once by
-    // entry.S and never by Rust code; volatile because only an overflowing
+    // entry_common.S and never by Rust code; volatile because only an overflowing
     // stack would change them.
     let words = unsafe { p.read_volatile() };
     words.iter().all(|&w| w == 0x4B4C_5353)
