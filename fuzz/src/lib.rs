@@ -15,6 +15,7 @@ pub mod seeds;
 pub mod slrt;
 pub mod tpm;
 pub mod txt_heap;
+pub mod txt_mle;
 
 /// Digest of `data` with the TPM algorithm `alg`, from the RustCrypto crates
 /// (an implementation independent of `skl::hash`).
