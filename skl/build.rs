@@ -3,7 +3,7 @@
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(skl_baremetal)");
     println!("cargo::rerun-if-changed=../linker/skl.ld");
-    for f in ["entry_skinit.S", "entry_txt.S", "entry_common.S"] {
+    for f in ["entry_head.S", "entry_skinit.S", "entry_txt.S", "entry_common.S"] {
         println!("cargo::rerun-if-changed=src/hw/{f}");
     }
     let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();

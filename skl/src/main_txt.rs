@@ -5,7 +5,7 @@
 
 #[cfg(skl_baremetal)]
 core::arch::global_asm!(
-    concat!(include_str!("hw/entry_txt.S"), include_str!("hw/entry_common.S")),
+    concat!(include_str!("hw/entry_head.S"), include_str!("hw/entry_txt.S"), include_str!("hw/entry_common.S")),
     options(att_syntax)
 );
 

@@ -1,7 +1,7 @@
 //! Access to physical memory, behind a trait so the launch logic runs on the
 //! host against a byte buffer.
 
-use skl_bootinfo::PhysRange;
+use skl_bootinfo::{PhysAddr, PhysRange};
 
 /// Physical memory as the launch sees it (identity-mapped below 4 GiB in
 /// the payload).
@@ -10,6 +10,17 @@ pub trait PhysMemory {
     fn read(&self, range: PhysRange) -> Option<&[u8]>;
     /// Borrow a range for writing; `None` if it is not addressable.
     fn write(&mut self, range: PhysRange) -> Option<&mut [u8]>;
+
+    /// The little-endian u32 at `at`, if addressable.
+    fn read_u32(&self, at: PhysAddr) -> Option<u32> {
+        let b = self.read(PhysRange::new(at, 4)?)?;
+        Some(u32::from_le_bytes(b.try_into().ok()?))
+    }
+    /// The little-endian u64 at `at`, if addressable.
+    fn read_u64(&self, at: PhysAddr) -> Option<u64> {
+        let b = self.read(PhysRange::new(at, 8)?)?;
+        Some(u64::from_le_bytes(b.try_into().ok()?))
+    }
 }
 
 /// A byte buffer standing for RAM at `[base, base + len)`: for tests.

@@ -1,7 +1,7 @@
 /*
- * Shared by skl.bin and skl-txt.bin after their heads: 32-bit protected
- * mode on our GDT (CS 0x08, data 0x10), EBP = image base, ESP inside our
- * stack. Sets up the rest, enters long mode, calls skl_main(base); and the
+ * Shared by skl.bin and skl-txt.bin after their entries, which jump to
+ * slb_enter32 in 32-bit protected mode with our GDT and IDT loaded and
+ * EBP = image base. Sets up the rest, enters long mode, calls skl_main(base); and the
  * hand-off back to 32-bit protected mode.
  *
  * Everything is addressed relative to the base in EBP (32-bit code) or
@@ -10,6 +10,20 @@
  *
  * This text is a Rust format string (global_asm!): no braces.
  */
+slb_enter32:
+    /* Our GDT and IDT are loaded: reload every data segment from it, stack
+     * at the top of our 64 KiB, and CS through a far return. */
+    mov     $0x10, %ecx
+    mov     %cx, %ds
+    mov     %cx, %es
+    mov     %cx, %fs
+    mov     %cx, %gs
+    mov     %cx, %ss
+    lea     0x10000(%ebp), %esp
+    lea     (slb_common32 - _slb_start)(%ebp), %ecx
+    pushl   $0x08
+    push    %ecx
+    lret
 slb_common32:
     /* Zero .bss (page tables included): GRUB leaves it uninitialised. */
     lea     (__bss_start - _slb_start)(%ebp), %edi

@@ -1,6 +1,6 @@
 /*
- * skl-txt.bin head: the MLE header and the entry after GETSEC[SENTER], up
- * to our own GDT, then entry_common.S. Same 64 KiB layout and 8-byte
+ * skl-txt.bin: the MLE header and the entry after GETSEC[SENTER] up to our
+ * own GDT (after entry_head.S), then entry_common.S. Same 64 KiB layout and 8-byte
  * header as skl.bin (linker/skl.ld); the loader reserves all 64 KiB.
  *
  * SINIT enters the ILP at MleHeader.EntryPoint (SDG 315168 App. F;
@@ -14,17 +14,6 @@
  *
  * This text is a Rust format string (global_asm!): no braces.
  */
-    .section .slb.head, "ax"
-    .globl _slb_head
-_slb_head:
-    .set _slb_start, _slb_head - 8
-
-    /* skl_info, as in skl.bin: tools identify the image by it. */
-    .globl skl_info
-skl_info:
-    .byte 0x78, 0xf1, 0x26, 0x8e, 0x04, 0x92, 0x11, 0xe9
-    .byte 0x83, 0x2a, 0xc8, 0x5b, 0x76, 0xc4, 0xcc, 0x02
-    .long 0
 
     /* MLE header 2.2 (SDG Table 2-1; txt-mle.md §1.1): GRUB finds it by
      * the UUID in the first 4 KiB, 16-byte aligned. Linear 0 = image
@@ -65,14 +54,4 @@ _start32:
     movw    $0, 0xFFE8(%ebp)
     movl    $0, 0xFFEA(%ebp)
     lidt    0xFFE8(%ebp)
-    mov     $0x10, %ecx
-    mov     %cx, %ds
-    mov     %cx, %es
-    mov     %cx, %fs
-    mov     %cx, %gs
-    mov     %cx, %ss
-    lea     0x10000(%ebp), %esp
-    lea     (slb_common32 - _slb_start)(%ebp), %ecx
-    pushl   $0x08
-    push    %ecx
-    lret
+    jmp     slb_enter32

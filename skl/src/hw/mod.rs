@@ -1,8 +1,9 @@
 //! Hardware access for the bare-metal payload: the only `unsafe` code.
 //! Each module is small and each `unsafe` block states why it is sound.
 //!
-//! The entry code is not here: each payload binary assembles its own head
-//! (`entry_skinit.S` or `entry_txt.S`) followed by `entry_common.S`.
+//! The entry code is not here: each payload binary assembles
+//! `entry_head.S`, its own entry (`entry_skinit.S` or `entry_txt.S`) and
+//! `entry_common.S`.
 
 pub mod cpu;
 pub mod fabric;

@@ -390,9 +390,9 @@ pub(crate) fn log_events<M: PhysMemory>(
     let (range, format) = (log.range, log.format);
     let bad = LaunchError::BadLogRange { addr: range.start().as_u64() };
     // TXT: the append offset SINIT left in the heap element.
-    let next_at = log.next_record_at.and_then(|a| PhysRange::new(a, 4));
+    let next_at = log.next_record_at;
     let next = match next_at {
-        Some(r) => Some(mem.read(r).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).ok_or(bad)? as usize),
+        Some(a) => Some(mem.read_u32(a).ok_or(bad)? as usize),
         None => None,
     };
     let buf = mem.write(range).ok_or(bad)?;
@@ -420,7 +420,7 @@ pub(crate) fn log_events<M: PhysMemory>(
                 log.append(m.pcr.0 as u32, EV_SLAUNCH, &d[..m.digests.len()], m.event).map_err(err)?;
             }
             let end = log.len() as u32;
-            if let Some(b) = next_at.and_then(|r| mem.write(r)) {
+            if let Some(b) = next_at.and_then(|a| PhysRange::new(a, 4)).and_then(|r| mem.write(r)) {
                 b.copy_from_slice(&end.to_le_bytes());
             }
         }

@@ -53,12 +53,6 @@ pub struct Mle {
     pub footprint: u64,
 }
 
-/// Read a little-endian u64 from physical memory.
-fn read_u64<M: PhysMemory>(mem: &M, at: u64) -> Option<u64> {
-    let b = mem.read(PhysRange::new(PhysAddr(at), 8)?)?;
-    Some(u64::from_le_bytes(b.try_into().ok()?))
-}
-
 /// PAE entry address bits 51:12.
 const PAE_ADDR: u64 = 0x000F_FFFF_FFFF_F000;
 
@@ -73,12 +67,13 @@ pub fn check_mle_pages<M: PhysMemory>(mem: &M, pdpt: u64, mle: &Mle) -> Result<(
     for lin in (0..mle.measured).step_by(4096) {
         let bad = TxtError::MlePlacement { linear: lin };
         let present = |e: Option<u64>| e.filter(|e| e & 1 == 1).ok_or(bad);
-        let pdpte = present(read_u64(mem, pdpt + (lin >> 30) * 8))?;
-        let pde = present(read_u64(mem, (pdpte & PAE_ADDR) + ((lin >> 21) & 511) * 8))?;
+        let entry = |table: u64, index: u64| mem.read_u64(PhysAddr(table.checked_add(index * 8)?));
+        let pdpte = present(entry(pdpt, lin >> 30))?;
+        let pde = present(entry(pdpte & PAE_ADDR, (lin >> 21) & 511))?;
         if pde & (1 << 7) != 0 {
             return Err(bad); // large page: SDG §2.2.4.1 allows 4 KiB pages only
         }
-        let pte = present(read_u64(mem, (pde & PAE_ADDR) + ((lin >> 12) & 511) * 8))?;
+        let pte = present(entry(pde & PAE_ADDR, (lin >> 12) & 511))?;
         if pte & PAE_ADDR != mle.base.as_u64() + lin {
             return Err(bad);
         }
@@ -126,10 +121,8 @@ fn event_log<M: PhysMemory>(mem: &M, heap: &TxtHeap, heap_r: &PhysRange) -> Resu
     if let Some(p) = heap.event_log_ptr12() {
         let addr = p.event_log_phys_addr.get();
         // The container states its own size (TXT Event Container header +36).
-        let size = PhysRange::new(PhysAddr(addr), 48)
-            .and_then(|r| mem.read(r))
-            .map(|h| u32::from_le_bytes([h[36], h[37], h[38], h[39]]) as u64);
-        let range = size.and_then(|s| PhysRange::new(PhysAddr(addr), s)).ok_or(TxtError::EventLog { addr })?;
+        let size = PhysAddr(addr).checked_add(36).and_then(|a| mem.read_u32(a));
+        let range = size.and_then(|s| PhysRange::new(PhysAddr(addr), s as u64)).ok_or(TxtError::EventLog { addr })?;
         return Ok((EventLog { range, format: log_format::TPM12_TXT, next_record_at: None }, false));
     }
     Err(TxtError::EventLog { addr: 0 })
@@ -166,11 +159,10 @@ pub fn prepare<M: PhysMemory, R: TxtRegs, C: TxtCpu>(
     // The SLRT the loader handed over (OsMleData.slrt), bounded by its own
     // header's size, and the MLE's 64 KiB: both DMA-protected.
     let slrt_addr = heap.os_mle_data().slrt.get() as u64;
-    let slrt_size = PhysRange::new(PhysAddr(slrt_addr), 16)
-        .and_then(|r| mem.read(r))
-        .map(|h| u32::from_le_bytes([h[8], h[9], h[10], h[11]]) as u64);
-    let slrt =
-        slrt_size.and_then(|s| PhysRange::new(PhysAddr(slrt_addr), s)).ok_or(TxtError::Slrt { addr: slrt_addr })?;
+    let slrt_size = PhysAddr(slrt_addr).checked_add(8).and_then(|a| mem.read_u32(a));
+    let slrt = slrt_size
+        .and_then(|s| PhysRange::new(PhysAddr(slrt_addr), s as u64))
+        .ok_or(TxtError::Slrt { addr: slrt_addr })?;
     let own = PhysRange::new(mle.base, mle.footprint).ok_or(TxtError::MlePlacement { linear: 0 })?;
     for r in [own, slrt] {
         check_protected(&heap, &heap_r, &r)?;
