@@ -25,6 +25,16 @@ struct mle_header {
 static const uint8_t mle_uuid[16] = { 0x5a, 0xac, 0x82, 0x90, 0x6f, 0x47, 0xa7, 0x74,
 				      0x0f, 0x5c, 0x55, 0xa2, 0xcb, 0x51, 0xb6, 0x42 };
 
+/* The MLE header lies in the first 4 KiB of the loaded image, 16-byte aligned, as GRUB scans. */
+int32_t mle_header_offset(uint32_t lo, uint32_t hi)
+{
+	for (uint32_t off = 0; off + sizeof(struct mle_header) <= 4096 && lo + off + sizeof(struct mle_header) <= hi;
+	     off += 16)
+		if (!memcmp((const void *)(lo + off), mle_uuid, 16))
+			return (int32_t)off;
+	return -1;
+}
+
 static const struct elf32_phdr *phdr(const uint8_t *file, const struct elf32_ehdr *eh, int i)
 {
 	return (const struct elf32_phdr *)(file + eh->phoff + (uint32_t)i * eh->phentsize);
@@ -36,6 +46,7 @@ void elf_load_kernel(struct launch *l, const void *file, uint32_t size)
 	const struct elf32_ehdr *eh = file;
 	uint32_t lo = 0xFFFFFFFF, hi = 0;
 	const struct mle_header *mle = 0;
+	int32_t off;
 
 	if (size < sizeof(*eh) || memcmp(eh->ident, "\x7f" "ELF", 4) || eh->ident[4] != 1 ||
 	    eh->machine != EM_386)
@@ -69,13 +80,9 @@ void elf_load_kernel(struct launch *l, const void *file, uint32_t size)
 			memcpy((void *)ph->paddr, f + ph->offset, ph->filesz);
 	}
 
-	/* The MLE header lies in the first 4 KiB of the loaded image, 16-byte aligned. */
-	for (uint32_t off = 0; off + sizeof(*mle) <= 4096 && lo + off + sizeof(*mle) <= hi; off += 16) {
-		if (!memcmp((const void *)(lo + off), mle_uuid, 16)) {
-			mle = (const struct mle_header *)(lo + off);
-			break;
-		}
-	}
+	off = mle_header_offset(lo, hi);
+	if (off >= 0)
+		mle = (const struct mle_header *)(lo + (uint32_t)off);
 	l->kernel_entry_elf = eh->entry;
 	l->dlme_base = lo; /* GRUB: mle_start = load base */
 	if (!mle) {

@@ -128,8 +128,6 @@ static uint8_t *tag(uint8_t *p, uint8_t type, uint8_t len)
 	return p;
 }
 
-static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
-static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 
 void legacy_write_tags(struct launch *l)
 {

@@ -22,25 +22,7 @@ skinit_enter:
 	clgi
 
 	/* SKINIT's CS = 0x08 flat code, SS = 0x10 flat data. */
-	lgdt	gdt_desc
-	ljmp	$0x08, $1f
-1:	movw	$0x10, %ax
-	movw	%ax, %ds
-	movw	%ax, %es
-	movw	%ax, %fs
-	movw	%ax, %gs
-	movw	%ax, %ss
-	lidt	idt_null		/* limit 0: an exception shuts down, as after SKINIT */
-
-	pushl	$2			/* EFLAGS as after INIT: only the reserved bit 1 */
-	popfl
-
-	/* Time stamp for the instruction-count benchmark (with -icount shift=0
-	 * the TSC counts instructions): mailbox + 0x18; the kernel stores its
-	 * own at + 0x20. */
-	rdtsc
-	movl	%eax, 0x00500018
-	movl	%edx, 0x0050001C
+	call	dl_flat_state
 	movl	$1, %eax
 	cpuid
 	movl	%eax, %edx		/* EDX = family/model/stepping */
@@ -52,6 +34,31 @@ skinit_enter:
 	xorl	%edi, %edi
 	xorl	%ebp, %ebp
 	jmp	*slb_entry
+
+/*
+ * The CPU state both dynamic launches leave (skinit_enter, txt_enter): this GDT (0x08 flat 32-bit
+ * code, 0x10 flat data) with every segment reloaded, IDT limit 0 (an exception shuts down),
+ * EFLAGS = 2 (only the reserved bit; IF = 0), and the time stamp for the instruction-count
+ * benchmark (with -icount shift=0 the TSC counts instructions) at mailbox + 0x18; the kernel
+ * stores its own at + 0x20. Clobbers EAX, EDX; returns on the same, now flat, stack.
+ */
+	.globl dl_flat_state
+dl_flat_state:
+	lgdt	gdt_desc
+	ljmp	$0x08, $1f
+1:	movw	$0x10, %ax
+	movw	%ax, %ds
+	movw	%ax, %es
+	movw	%ax, %fs
+	movw	%ax, %gs
+	movw	%ax, %ss
+	lidt	idt_null
+	pushl	$2
+	popfl
+	rdtsc
+	movl	%eax, 0x00500018
+	movl	%edx, 0x0050001C
+	ret
 
 	.data
 	.balign 8
@@ -67,7 +74,6 @@ gdt_desc:
 	.long	gdt
 	.balign 4
 	.word	0
-	.globl idt_null
 idt_null:
 	.word	0
 	.long	0

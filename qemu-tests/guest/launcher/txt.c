@@ -1,4 +1,5 @@
 #include "txt.h"
+#include "elf.h"
 #include "slrt.h"
 #include "../common/io.h"
 #include "../common/pci.h"
@@ -30,13 +31,7 @@
 
 #define MLE_CAPS ((1u << 1) | (1u << 5) | (1u << 8) | (1u << 9))
 
-static const uint8_t mle_uuid[16] = { 0x5a, 0xac, 0x82, 0x90, 0x6f, 0x47, 0xa7, 0x74,
-				      0x0f, 0x5c, 0x55, 0xa2, 0xcb, 0x51, 0xb6, 0x42 };
-
 static uint8_t *heap = (uint8_t *)TXT_HEAP_BASE;
-
-static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
 
 static uint32_t os_mle_data(void) { return TXT_HEAP_BASE + BIOS_DATA_SIZE + 8; }
 static uint32_t os_sinit_data(void) { return TXT_HEAP_BASE + BIOS_DATA_SIZE + OS_MLE_DATA_SIZE + 8; }
@@ -47,10 +42,10 @@ uint32_t txt_log_next_field(void) { return os_sinit_data() + 92 + 8 + 16; }
 
 uint32_t txt_mle_header(const struct launch *l)
 {
-	for (uint32_t o = 0; o < 4096 && o < l->word[1]; o += 16)
-		if (!memcmp((const uint8_t *)l->slb_base + o, mle_uuid, 16))
-			return o;
-	fail("MLE header not found in the first 4 KiB");
+	int32_t off = mle_header_offset(l->slb_base, l->slb_base + l->word[1]);
+	if (off < 0)
+		fail("MLE header not found in the first 4 KiB");
+	return (uint32_t)off;
 }
 
 static uint64_t rdmsr(uint32_t msr)
