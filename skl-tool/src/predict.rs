@@ -74,7 +74,7 @@ pub struct Prediction {
 /// Why `skl.bin` is not loadable, naming the header field.
 pub fn describe_header_error(e: SlHeaderError) -> String {
     match e {
-        SlHeaderError::TooShort(n) => format!("header: file is {n} bytes, shorter than the 8-byte SL header"),
+        SlHeaderError::TooShort(n) => format!("header: file is {n} bytes, shorter than its SL header"),
         SlHeaderError::FileTooLarge(n) => format!("file size {n} bytes: above the 61440 GRUB accepts (4 KiB kept for the SLRT)"),
         SlHeaderError::MeasuredBeyondFile { measured, file } => {
             format!("field measured_size (offset 2) = {measured:#x}: beyond the end of the file ({file:#x} bytes)")
@@ -83,14 +83,22 @@ pub fn describe_header_error(e: SlHeaderError) -> String {
             format!("field entry (offset 0) = {entry:#x}: not below measured_size {measured:#x}")
         }
         SlHeaderError::InfoNotMeasured { info, measured } => {
-            format!("field skl_info (offset 4) = {info:#x}: skl_info (20 bytes) not inside measured_size {measured:#x}")
+            format!("field skl_info (offset 4; AMD SL 0x42) = {info:#x}: skl_info (20 bytes) not inside measured_size {measured:#x}")
         }
         SlHeaderError::BadUuid => "field skl_info.uuid: not the SKL UUID 78f1268e-0492-11e9-832a-c85b76c4cc02".into(),
         SlHeaderError::BootloaderDataMeasured { bootloader_data, measured } => format!(
-            "field bootloader_data (offset 6) = {bootloader_data:#x}: overlaps the measured bytes (measured_size {measured:#x})"
+            "field bootloader_data (offset 6; AMD SL 0x44) = {bootloader_data:#x}: overlaps the measured bytes (measured_size {measured:#x})"
         ),
         SlHeaderError::BootloaderDataTooHigh(bl) => {
-            format!("field bootloader_data (offset 6) = {bl:#x}: less than 4 KiB left before the end of the 64 KiB SLB")
+            format!("field bootloader_data (offset 6; AMD SL 0x44) = {bl:#x}: less than 4 KiB left before the end of the 64 KiB SLB")
+        }
+        SlHeaderError::NotAmdSl => "field guid (offset 0x04): not the AMD SL GUID da75c40e-d0d3-5d48-b6ae-3cb20fb7ad3a".into(),
+        SlHeaderError::BadVersion(v) => format!("field skl_info.version = {v}: GRUB tb-dev loads version 0 only"),
+        SlHeaderError::AmdSlField(o) => format!(
+            "AMD SL header field at offset {o:#x}: not its fixed value (0x14 reserved 0xffffffff, 0x1c SOC-flag offset 0x1e, 0x1e SOC-flag count 8)"
+        ),
+        SlHeaderError::TotalSizeMismatch { total, file } => {
+            format!("field total_size (offset 0x18) = {total:#x}: not the file size {file:#x}")
         }
     }
 }
@@ -118,7 +126,7 @@ pub fn steps(skl: &[u8], dlme: &Dlme, modules: &[Vec<u8>], banks: &[Bank]) -> Re
 /// memory map.
 pub fn mbi_for_kernel(mbi: &[u8], slrt: &Slrt) -> Result<Vec<u8>, String> {
     let dl = slrt.dl_info().ok_or("the SLRT has no DL_INFO")?;
-    let slb = dl.dce_base.get();
+    let slb = dl.dce_base();
     let log = slrt.log_info().map_or((0, 0), |l| (l.addr.get(), l.addr.get() + l.size.get() as u64));
     let holes = [(slb, slb + SLB_SIZE as u64), log];
     let m = Mbi::parse(mbi).map_err(|e| format!("MBI: {e:?}"))?;

@@ -29,6 +29,21 @@ pub enum LaunchError {
     EntryOutsideDlme { entry: u64 },
     /// Boot parameters (MBI) address above 4 GiB or inside the SLB.
     BadContext { context: u64 },
+    /// `skl-amdsl.bin`: the SLRT has no AMD_INFO (the AMD SL generation
+    /// names the boot parameters there; Xen v3 stops without it).
+    NoAmdInfo,
+    /// AMD_INFO `setup_type` is not `SETUP_SECURE_LAUNCH` (10).
+    AmdInfoType { setup_type: u32 },
+    /// AMD_INFO `slrt_base`/`slrt_size` do not describe this SLRT inside
+    /// the SLB.
+    AmdInfoSlrt { slrt_base: u64 },
+    /// `skl.bin`: AMD_INFO `boot_params_base` is not DL_INFO's context.
+    BootParamsMismatch { boot_params_base: u64 },
+    /// 88-byte DL_INFO: `dlme_header_offset` is not where SKL finds the
+    /// DLME's MLE header.
+    MleHeaderMismatch { offset: u64 },
+    /// 88-byte DL_INFO: `dlme_config_table` above 4 GiB or inside the SLB.
+    BadConfigTable { addr: u64 },
     /// Our own SLB (header or bootloader-data area) cannot be addressed:
     /// the base SKINIT gave is not usable. Cannot happen on a real SKINIT.
     SlbUnreadable { base: u64 },
@@ -85,6 +100,12 @@ impl LaunchError {
             LaunchError::EntryOutsideDlme { .. } => 0x2007,
             LaunchError::BadContext { .. } => 0x2008,
             LaunchError::SlbUnreadable { .. } => 0x2009,
+            LaunchError::NoAmdInfo => 0x200A,
+            LaunchError::AmdInfoType { .. } => 0x200B,
+            LaunchError::AmdInfoSlrt { .. } => 0x200C,
+            LaunchError::BootParamsMismatch { .. } => 0x200D,
+            LaunchError::MleHeaderMismatch { .. } => 0x200E,
+            LaunchError::BadConfigTable { .. } => 0x200F,
             LaunchError::BadLogRange { .. } => 0x3001,
             LaunchError::LogFormat { .. } => 0x3002,
             LaunchError::LogFull { .. } => 0x3003,
@@ -119,6 +140,12 @@ impl LaunchError {
             LaunchError::EntryOutsideDlme { .. } => "entry outside the DLME",
             LaunchError::BadContext { .. } => "bad boot parameters address",
             LaunchError::SlbUnreadable { .. } => "SLB not addressable",
+            LaunchError::NoAmdInfo => "no AMD_INFO",
+            LaunchError::AmdInfoType { .. } => "AMD_INFO type not 10",
+            LaunchError::AmdInfoSlrt { .. } => "AMD_INFO does not describe this SLRT",
+            LaunchError::BootParamsMismatch { .. } => "AMD_INFO boot params differ from DL_INFO context",
+            LaunchError::MleHeaderMismatch { .. } => "DL_INFO MLE header offset wrong",
+            LaunchError::BadConfigTable { .. } => "bad DLME config table address",
             LaunchError::BadLogRange { .. } => "bad event log",
             LaunchError::LogFormat { .. } => "log format does not match the TPM",
             LaunchError::LogFull { .. } => "event log full",
@@ -143,7 +170,12 @@ impl LaunchError {
     pub fn detail(&self) -> u32 {
         match *self {
             LaunchError::Slrt(e) => slrt_detail(&e),
-            LaunchError::NoDlInfo | LaunchError::DlmeEmpty => 0,
+            LaunchError::NoDlInfo | LaunchError::DlmeEmpty | LaunchError::NoAmdInfo => 0,
+            LaunchError::AmdInfoType { setup_type } => setup_type,
+            LaunchError::AmdInfoSlrt { slrt_base } => slrt_base as u32,
+            LaunchError::BootParamsMismatch { boot_params_base } => boot_params_base as u32,
+            LaunchError::MleHeaderMismatch { offset } => offset as u32,
+            LaunchError::BadConfigTable { addr } => addr as u32,
             LaunchError::DceMismatch { dce_base, .. } => dce_base as u32,
             LaunchError::DlmeOverflow { base } | LaunchError::DlmeOverlapsSlb { base } => base as u32,
             LaunchError::DlmeAbove4G { end } => (end >> 32) as u32,
@@ -279,6 +311,12 @@ mod tests {
             LaunchError::Slrt(SlrtError::MissingEnd),
             LaunchError::Slrt(SlrtError::LegacySlrtA),
             LaunchError::SlbUnreadable { base: 0 },
+            LaunchError::NoAmdInfo,
+            LaunchError::AmdInfoType { setup_type: 0 },
+            LaunchError::AmdInfoSlrt { slrt_base: 0 },
+            LaunchError::BootParamsMismatch { boot_params_base: 0 },
+            LaunchError::MleHeaderMismatch { offset: 0 },
+            LaunchError::BadConfigTable { addr: 0 },
             LaunchError::NoMbi,
             LaunchError::Mbi(MbiError::MissingEnd),
             LaunchError::Mbi(MbiError::BadTotalSize(0)),
@@ -300,6 +338,16 @@ mod tests {
             for b in &errs[i + 1..] {
                 assert_ne!(a.code(), b.code(), "{a:?} vs {b:?}");
             }
+        }
+        // Every code listed here has its row (0xFFFE: its section) in
+        // docs/launch-errors.md.
+        let doc = include_str!("../../docs/launch-errors.md");
+        for e in errs {
+            let row = match e.code() {
+                0xFFFE => "## 0xFFFE".to_string(),
+                c => format!("| 0x{c:04X} |"),
+            };
+            assert!(doc.contains(&row), "{e:?}: no row {row} in docs/launch-errors.md");
         }
     }
 }
