@@ -22,7 +22,7 @@ pub fn main(slb_base: u64, generation: Generation) -> ! {
     // devices are kept off everything outside the SLB.
     let result = dma::protect(&mut fabric, slb).map_err(LaunchError::from).and_then(|p| {
         let _r = p.report;
-        dlog!("SKL: IOMMUs blocking ", _r.iommus, ", nodes lifted ", _r.nodes);
+        dlog!("SKL: IOMMUs ", _r.iommus, " nodes ", _r.nodes);
         let mut tpm = probe::open(TpmMmio::take(), Locality::TWO)?;
         let h = launch::run(&mut mem, &mut tpm, slb, generation)?;
         // A stack that grew into the tables below it voids every guarantee.

@@ -93,6 +93,9 @@ pub struct LaunchPlan {
     pub mbi: Option<PhysRange>,
     /// The MBI's size as the bootloader wrote it (what the policy names).
     pub mbi_declared_len: u64,
+    /// Offset of the DLME's MLE header ([`mle_header_offset`]): `Some`
+    /// chooses DLME mode.
+    pub mle_header: Option<u64>,
 }
 
 /// The DRTM event log: its area, format (SLRT `log_format`) and, on Intel
@@ -251,8 +254,9 @@ pub fn validate<M: PhysMemory, G: DmaGuard>(mem: &M, slrt: &Slrt, dce: &Dce<G>) 
     // Linux Secure Launch v16's 88-byte DL_INFO: the MLE header it names
     // must be the one SKL finds (and decides DLME mode by); the
     // configuration table is the kernel's, only kept off our 64 KiB.
+    let mle_header = mem.read(dlme).and_then(mle_header_offset);
     if let Some((offset, table)) = dl.dlme_setup() {
-        if mem.read(dlme).and_then(mle_header_offset) != Some(offset) {
+        if mle_header != Some(offset) {
             return Err(LaunchError::MleHeaderMismatch { offset });
         }
         if table != 0 && (table >= FOUR_GIB || own.contains(PhysAddr(table))) {
@@ -284,7 +288,15 @@ pub fn validate<M: PhysMemory, G: DmaGuard>(mem: &M, slrt: &Slrt, dce: &Dce<G>) 
             return Err(LaunchError::BadLogRange { addr: r.start().as_u64() });
         }
     }
-    Ok(LaunchPlan { dlme, entry_offset: entry as u32, context: context as u32, log, mbi: None, mbi_declared_len: 0 })
+    Ok(LaunchPlan {
+        dlme,
+        entry_offset: entry as u32,
+        context: context as u32,
+        log,
+        mbi: None,
+        mbi_declared_len: 0,
+        mle_header,
+    })
 }
 
 /// If the policy names the context as a Multiboot2 MBI, bound it, parse it
@@ -419,7 +431,7 @@ pub fn run_after_entry<M: PhysMemory, T: TpmTransport, G: DmaGuard>(
     let slrt = Slrt::parse(table, dce.arch)?;
     let mut plan = validate(mem, &slrt, dce)?;
     validate_mbi(mem, &slrt, dce, &mut plan)?;
-    let mode = if mem.read(plan.dlme).is_some_and(has_mle_header) { Mode::Dlme } else { Mode::Multiboot2 };
+    let mode = if plan.mle_header.is_some() { Mode::Dlme } else { Mode::Multiboot2 };
     // AMD_INFO `psp_version` is SKL's to state: the version of the PSP
     // that took part in the launch, 0 when none did (secure-launch
     // specification; Linux and Xen v3 read it). No PSP takes part in this
@@ -429,17 +441,7 @@ pub fn run_after_entry<M: PhysMemory, T: TpmTransport, G: DmaGuard>(
         .amd_info_offset()
         .filter(|_| dce.arch == Architecture::AmdSkinit)
         .map(|o| bl.start().as_u64() + (o + core::mem::offset_of!(AmdInfo, psp_version)) as u64);
-    dlog!(
-        "SKL: DLME ",
-        plan.dlme.start().as_u64(),
-        "+",
-        plan.dlme.len(),
-        " entry +",
-        plan.entry_offset,
-        " context ",
-        plan.context,
-        if mode == Mode::Dlme { " DLME mode" } else { " Multiboot2 mode" }
-    );
+    dlog!("SKL: DLME ", plan.dlme.start().as_u64(), if mode == Mode::Dlme { " DLME mode" } else { " MB2 mode" });
     let work = if mode == Mode::Multiboot2 {
         let w = policy::plan(mem, &slrt, bl.start(), &plan)?;
         reserve_for_kernel(mem, &mut plan, dce)?;
@@ -508,7 +510,7 @@ fn measure<M: PhysMemory, T: TpmTransport, G: DmaGuard>(
         TpmFamily::Tpm20 => Tpm2::new(tpm).pcr_banks(Pcr::DRTM_CODE)?,
         TpmFamily::Tpm12 => [HashAlg::Sha1].into_iter().collect(),
     };
-    dlog!("SKL: TPM ", if family == TpmFamily::Tpm20 { "2.0" } else { "1.2" }, ", PCR 17 banks: ", banks.len());
+    dlog!("SKL: TPM banks ", banks.len());
 
     // Hash everything first (reads), log it (one write), then extend: a log
     // that cannot take the events stops the launch before any extend.
