@@ -6,6 +6,7 @@
 //! crates ([`predict`]), never with the payload's code.
 
 pub mod predict;
+pub mod synth;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -245,6 +246,10 @@ impl Launch {
         // launcher then loads or copies them where GRUB would.
         let mut stage = Staging::new(self.memory_mib);
         let mut loaders: Vec<(PathBuf, u64)> = self.placements.clone();
+        for (f, at) in &self.placements {
+            let len = fs::metadata(f).unwrap_or_else(|e| panic!("{}: {e}", f.display())).len();
+            cfg.push_str(&format!("reserve={at:#x},{len}\n"));
+        }
         if let Some(k) = &self.kernel {
             let (at, size) = stage.add(k, &mut loaders);
             cfg.push_str(&format!("kernel_at={at:#x}\nkernel_size={size}\n"));
@@ -269,6 +274,7 @@ impl Launch {
             cfg.push_str(&format!("{k}={v}\n"));
         }
         fs::write(d.join("config.txt"), cfg).unwrap();
+        check_placements(&loaders, self.memory_mib);
 
         // swtpm: manufacture with the requested banks, then serve the control channel.
         let tpm2 = self.family == TpmFamily::Tpm20;
@@ -413,7 +419,11 @@ impl Launch {
         let stamps = ram(0x50_0018, 16);
         let tsc = |o: usize| u64::from_le_bytes(stamps[o..o + 8].try_into().unwrap());
         let tsc_entry_to_kernel = (tsc(8) > tsc(0) && tsc(0) != 0).then(|| tsc(8) - tsc(0));
-        let mbi = report.mbi.map(|(a, n)| ram(a as u64, n as usize));
+        // The MBI the kernel reported, else the one the launcher built.
+        let mbi = report
+            .mbi
+            .or(plan.as_ref().filter(|p| p.mbi_size != 0).map(|p| (p.mbi_addr, p.mbi_size)))
+            .map(|(a, n)| ram(a as u64, n as usize));
         let host_pcrs = if tpm2 { read_pcrs_tpm2_tools(&d) } else { read_pcrs_tpm12(&d) };
         let proxy_log = fs::read_to_string(d.join("proxy.log")).unwrap_or_default();
         let txt_regs = fs::read(d.join("txt.regs")).unwrap_or_default();
@@ -474,7 +484,7 @@ pub struct LaunchResult {
     pub log: Vec<u8>,
     /// The 4 KiB SLRT area after the run.
     pub slrt: Vec<u8>,
-    /// The MBI the kernel reported, read from guest RAM.
+    /// The MBI the kernel reported (else the one the launcher built), read from guest RAM.
     pub mbi: Option<Vec<u8>>,
     pub qemu_err: String,
     pub proxy_log: String,
@@ -523,6 +533,18 @@ impl LaunchResult {
 
     pub fn handed_off(&self) -> bool {
         self.report.done
+    }
+    /// Whether SKL handed off, for any kernel (not only the test kernel's
+    /// report): the launcher entered the SLB, SKL left no failure record,
+    /// and QEMU did not end in a reset (SKL's refusal path resets; a kernel
+    /// that runs exits through isa-debug-exit or is still running at the
+    /// timeout).
+    pub fn handed_off_any_kernel(&self) -> bool {
+        self.report.done
+            || (self.failure.is_none()
+                && self.debugcon.contains("LAUNCHER: SKINIT: entering")
+                && self.status != Some(0)
+                && self.status != Some(255))
     }
     /// A short description for assertion messages.
     pub fn summary(&self) -> String {
@@ -603,6 +625,26 @@ impl Staging {
         loaders.push((f.to_path_buf(), at));
         self.next = (at + size).next_multiple_of(Self::ALIGN);
         (at, size)
+    }
+}
+
+/// Files placed by QEMU's loader must not overlap each other, the launcher
+/// (1-4 MiB, loaded after them by -kernel), the mailbox and TXT tables
+/// (5-7 MiB), or lie outside RAM.
+fn check_placements(loaders: &[(PathBuf, u64)], memory_mib: u32) {
+    let ram = memory_mib as u64 * 0x10_0000;
+    let mut ranges: Vec<(u64, u64, String)> = vec![
+        (0x10_0000, 0x40_0000, "the launcher (1-4 MiB)".into()),
+        (0x50_0000, 0x70_0000, "the mailbox and TXT tables (5-7 MiB)".into()),
+    ];
+    for (f, at) in loaders {
+        let len = fs::metadata(f).map(|m| m.len()).unwrap_or(0);
+        let (s, e) = (*at, at + len);
+        assert!(e <= ram, "{} at {at:#x} ends beyond guest RAM ({memory_mib} MiB)", f.display());
+        for (rs, re, what) in &ranges {
+            assert!(e <= *rs || s >= *re, "{} at {at:#x} overlaps {what}", f.display());
+        }
+        ranges.push((s, e, f.display().to_string()));
     }
 }
 

@@ -100,7 +100,17 @@ static void set(struct config *cfg, const char *key, const char *val)
 		cfg->slrt_at = parse_num("bad slrt_at", val, 1);
 	else if (!strcmp(key, "slrt_size"))
 		cfg->slrt_size = parse_num("bad slrt_size", val, 0);
-	else if (!strcmp(key, "replay"))
+	else if (!strcmp(key, "reserve")) {
+		/* "ADDR,SIZE": a file the host placed (replay data); never allocated over. */
+		char *comma = (char *)val;
+		while (*comma && *comma != ',')
+			comma++;
+		if (!*comma || cfg->nr_reserved == 16)
+			fail("bad reserve (ADDR,SIZE; at most 16)");
+		*comma = 0;
+		cfg->reserved_at[cfg->nr_reserved] = parse_num("bad reserve address", val, 1);
+		cfg->reserved_size[cfg->nr_reserved++] = parse_num("bad reserve size", comma + 1, 0);
+	} else if (!strcmp(key, "replay"))
 		cfg->replay = parse_num("bad replay", val, 0) != 0;
 	else if (!strcmp(key, "log_format"))
 		cfg->log_format = (uint16_t)parse_num("bad log_format", val, 0);

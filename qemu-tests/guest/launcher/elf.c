@@ -9,6 +9,7 @@
 #define MB2_HEADER_MAGIC 0xE85250D6u
 #define MB2_SEARCH 32768 /* GRUB's MULTIBOOT_SEARCH */
 #define MB2_HT_END 0
+#define MB2_HT_ENTRY 3
 #define MB2_HT_EFI_BS 7
 #define MB2_HT_RELOCATABLE 10
 
@@ -56,8 +57,8 @@ static const struct elf32_phdr *phdr(const uint8_t *file, const struct elf32_ehd
 }
 
 struct mb2_header_info {
-	int relocatable, efi_bs;
-	uint32_t min_addr, max_addr, align, preference;
+	int relocatable, efi_bs, entry_specified;
+	uint32_t min_addr, max_addr, align, preference, entry;
 };
 
 /* GRUB's multiboot_mbi2.c: the header is 8-byte aligned in the first 32 KiB, checksummed. */
@@ -83,6 +84,10 @@ static void mb2_header(const uint8_t *f, uint32_t size, struct mb2_header_info *
 				h->max_addr = *(const uint32_t *)(f + p + 12);
 				h->align = *(const uint32_t *)(f + p + 16);
 				h->preference = *(const uint32_t *)(f + p + 20);
+			}
+			if (type == MB2_HT_ENTRY && tsize >= 12) {
+				h->entry_specified = 1;
+				h->entry = *(const uint32_t *)(f + p + 8);
 			}
 			if (type == MB2_HT_EFI_BS)
 				h->efi_bs = 1;
@@ -205,6 +210,9 @@ void elf_load_kernel(struct launch *l, const void *file, uint32_t size)
 	}
 	if (i == eh->phnum)
 		fail("entry point isn't in a segment");
+	/* An entry address tag wins over e_entry and moves with the image (multiboot_mbi2.c). */
+	if (h.entry_specified)
+		entry_paddr = h.entry + (base - lo);
 	load_sections(l, f, size, eh);
 
 	off = mle_header_offset(base, base + l->load_size);

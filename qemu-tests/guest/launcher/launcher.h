@@ -46,6 +46,8 @@ struct config {
 	int module_staged[MAX_MODULES];
 	uint32_t slrt_at, slrt_size; /* replay: a captured SLRT copied into the SLB */
 	int replay;		     /* replay: no MBI/log/modules built, the host placed them */
+	uint32_t nr_reserved;	     /* other host-placed files: kept out of allocations */
+	uint32_t reserved_at[16], reserved_size[16];
 };
 
 struct module {

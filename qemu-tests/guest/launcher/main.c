@@ -117,6 +117,8 @@ static void reserve_fixed(struct launch *l)
 			mem_reserve(c->module_at[i], c->module_size[i], "staged module");
 	if (c->slrt_size != ~0u)
 		mem_reserve(c->slrt_at, c->slrt_size, "staged SLRT");
+	for (uint32_t i = 0; i < c->nr_reserved; i++)
+		mem_reserve(c->reserved_at[i], c->reserved_size[i], "host-placed file (reserve)");
 	if (c->slb_base != SLB_BASE_LOW)
 		mem_reserve(c->slb_base, SLB_SIZE, "SLB (slb_base)");
 	if (c->log_addr)
