@@ -720,7 +720,7 @@ fn read_at(path: &Path, at: u64, len: usize) -> Vec<u8> {
 }
 
 /// Read PCR 17/18 of every bank from the still-running swtpm with Debian's
-/// tpm2-tools (`../shared/docs/qemu.md` §2.4 (b)): save the volatile state,
+/// tpm2-tools (`docs/test-contract.md`, "DRTM proxy"): save the volatile state,
 /// stop, restart with a server socket, resume, `tpm2_pcrread`.
 fn read_pcrs_tpm2_tools(d: &Path) -> BTreeMap<(String, u32), Vec<u8>> {
     let ctrl = d.join("swtpm.ctrl");

@@ -322,7 +322,7 @@ fn dma_lines(r: &LaunchResult) -> Vec<(String, String, String, String)> {
 /// IOMMU as SKL left it, writes aimed at the SLB, the measured kernel and the
 /// event log change nothing; the same writes with the IOMMU switched off (the
 /// control) land, so the first half can fail. QEMU 7.2 enforces V=1, TV=1,
-/// IR=IW=0 and logs no event for it (../shared/docs/qemu.md §1.3).
+/// IR=IW=0 and logs no event for it (docs/test-contract.md, "QEMU facts").
 #[test]
 fn dma_attack_after_handoff_is_blocked() {
     let r = Launch::new().with_edu().run();
