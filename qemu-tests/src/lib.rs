@@ -536,15 +536,17 @@ impl LaunchResult {
     }
     /// Whether SKL handed off, for any kernel (not only the test kernel's
     /// report): the launcher entered the SLB, SKL left no failure record,
-    /// and QEMU did not end in a reset (SKL's refusal path resets; a kernel
-    /// that runs exits through isa-debug-exit or is still running at the
-    /// timeout).
+    /// and either QEMU did not end in a reset (SKL's refusal path resets; a
+    /// kernel that runs exits through isa-debug-exit or is still running at
+    /// the timeout) or the kernel wrote to COM1 (a kernel that resets, e.g.
+    /// Xen's panic; lines of a debug SKL, "SKL…", do not count).
     pub fn handed_off_any_kernel(&self) -> bool {
+        let kernel_wrote = self.serial.lines().any(|l| !l.trim().is_empty() && !l.starts_with("SKL"));
         self.report.done
             || (self.failure.is_none()
                 && self.debugcon.contains("LAUNCHER: SKINIT: entering")
-                && self.status != Some(0)
-                && self.status != Some(255))
+                && self.status != Some(255)
+                && (self.status != Some(0) || kernel_wrote))
     }
     /// A short description for assertion messages.
     pub fn summary(&self) -> String {
