@@ -404,7 +404,9 @@ impl Launch {
         let ram_path = d.join("guest.ram");
         let ram = |at: u64, len: usize| read_at(&ram_path, at, len);
         let serial = String::from_utf8_lossy(&fs::read(d.join("serial.log")).unwrap_or_default()).into_owned();
-        let plan = Plan::parse(&ram(0x50_0800, 12 * 4 + 2 * 4 * 16));
+        let plan = Plan::parse(&ram(0x50_0800, 13 * 4 + 2 * 4 * 16));
+        let mbi_as_built =
+            plan.as_ref().filter(|p| p.mbi_copy != 0).map(|p| ram(p.mbi_copy as u64, p.mbi_size as usize));
         let slb_base = plan.as_ref().map(|p| p.slb_base).or(self.slb_base).unwrap_or(0);
         let slb = fs::read(&self.slb).unwrap();
         let bl = u16::from_le_bytes([slb[6], slb[7]]) as u64;
@@ -419,10 +421,14 @@ impl Launch {
         let stamps = ram(0x50_0018, 16);
         let tsc = |o: usize| u64::from_le_bytes(stamps[o..o + 8].try_into().unwrap());
         let tsc_entry_to_kernel = (tsc(8) > tsc(0) && tsc(0) != 0).then(|| tsc(8) - tsc(0));
-        // The MBI the kernel reported, else the one the launcher built.
+        // The MBI the kernel reported, else the one the launcher built, at
+        // its size after the run (Multiboot2-mode SKL edits the memory map).
         let mbi = report
             .mbi
-            .or(plan.as_ref().filter(|p| p.mbi_size != 0).map(|p| (p.mbi_addr, p.mbi_size)))
+            .or(plan.as_ref().filter(|p| p.mbi_size != 0).map(|p| {
+                let head = ram(p.mbi_addr as u64, 4);
+                (p.mbi_addr, u32::from_le_bytes(head[..4].try_into().unwrap()).min(0x1_0000))
+            }))
             .map(|(a, n)| ram(a as u64, n as usize));
         let host_pcrs = if tpm2 { read_pcrs_tpm2_tools(&d) } else { read_pcrs_tpm12(&d) };
         let proxy_log = fs::read_to_string(d.join("proxy.log")).unwrap_or_default();
@@ -436,6 +442,7 @@ impl Launch {
             wall,
             serial,
             plan,
+            mbi_as_built,
             debugcon,
             report,
             failure,
@@ -473,6 +480,9 @@ pub struct LaunchResult {
     /// Where the launcher put things (read from guest RAM; `None` if it
     /// failed before writing the record).
     pub plan: Option<Plan>,
+    /// The MBI exactly as the launcher wrote it (SKL's Multiboot2 mode edits
+    /// the memory map of the one in place, see [`LaunchResult::mbi`]).
+    pub mbi_as_built: Option<Vec<u8>>,
     /// Debug-console output (port 0xE9): launcher, debug SKL, test kernel.
     pub debugcon: String,
     pub report: Report,
@@ -578,6 +588,8 @@ pub struct Plan {
     pub dlme_entry: u32,
     /// (mod_start, mod_end) of each module tag.
     pub modules: Vec<(u32, u32)>,
+    /// The launcher's own copy of the MBI as built (0: none, e.g. replay).
+    pub mbi_copy: u32,
 }
 
 impl Plan {
@@ -598,6 +610,7 @@ impl Plan {
             dlme_size: w(9),
             dlme_entry: w(10),
             modules: (0..n).map(|i| (w(12 + 2 * i), w(13 + 2 * i))).collect(),
+            mbi_copy: w(12 + 2 * 16),
         })
     }
 }

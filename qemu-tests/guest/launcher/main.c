@@ -243,6 +243,7 @@ static void write_plan(const struct launch *l)
 		p[12 + 2 * i] = l->modules[i].start;
 		p[13 + 2 * i] = l->modules[i].end;
 	}
+	p[12 + 2 * MAX_MODULES] = mbi_scratch(); /* the MBI as built, before SKL may edit it */
 	barrier();
 	p[0] = PLAN_MAGIC;
 }
