@@ -465,3 +465,17 @@ fn skl_replay_tpm12_with_a_placed_grub_log() {
     assert_eq!(j["pcrs"]["sha1"]["17"], hex(&pcr17_after_skl("sha1", &skl(), &dlme)), "{j}");
     assert_eq!(j["pcrs"]["sha1"]["18"], hex(&zero("sha1")));
 }
+
+/// grub_tpm_relinquish_locality(0) picks the register by interface: CRB's
+/// LOC_CTRL on tpm-crb (SKL then refuses a CRB without localities, 0x400E,
+/// before any extend), TIS's ACCESS on tpm-tis.
+#[test]
+fn locality_relinquish_follows_the_interface() {
+    let r = Launch::new().slb_low().tpm(TpmFamily::Tpm20, TpmInterface::Crb, Some(vec!["sha256"])).run();
+    assert!(r.debugcon.contains("LAUNCHER: TPM: CRB, relinquishing locality 0"), "{}", r.summary());
+    assert_eq!(r.failure.map(|f| f.0), Some(0x400E), "{}", r.summary());
+    assert_eq!(host_pcr(&r, "sha256", 17), hex(&pcr17_after_skinit("sha256", &skl())));
+    let r = Launch::new().slb_low().run();
+    assert!(r.debugcon.contains("LAUNCHER: TPM: TIS, relinquishing locality 0"), "{}", r.summary());
+    assert_eq!(r.status, Some(33), "{}", r.summary());
+}
