@@ -279,7 +279,12 @@ fn uuid(b: &[u8]) -> String {
 }
 
 fn info(skl: &Path, json: bool) -> Result<ExitCode, Failure> {
-    let b = read(skl)?;
+    let file = read(skl)?;
+    // skl-txt.bin for the GRUB chain: the flat image is its ELF segment.
+    let b = match skl_bootinfo::txt::chain::image(&file) {
+        Some(i) => i.to_vec(),
+        None => return fail(skl, "ELF-wrapped skl-txt.bin: its PT_LOAD segment lies outside the file".to_string()),
+    };
     let l = match parse_slb_image(&b) {
         Ok(l) => l,
         Err(e) => return fail(skl, describe_header_error(e)),

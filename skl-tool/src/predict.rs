@@ -30,6 +30,7 @@ use skl_bootinfo::drtm;
 use skl_bootinfo::multiboot2::{reserve, Mbi};
 use skl_bootinfo::sl_header::{parse_slb_image, Generation, SlHeaderError, SLB_SIZE};
 use skl_bootinfo::slrt::{entity, AmdInfo, Architecture, Slrt};
+use skl_bootinfo::txt::chain;
 
 use crate::kernel::Dlme;
 use crate::Bank;
@@ -130,8 +131,12 @@ pub fn describe_header_error(e: SlHeaderError) -> String {
     }
 }
 
-/// The bytes SKINIT measures: `skl[0 : measured_size]` of a valid image.
+/// The bytes SKINIT (or, for `skl-txt.bin`, SINIT as the MLE) measures:
+/// `skl[0 : measured_size]` of a valid image. An ELF-wrapped `skl-txt.bin`
+/// (the GRUB chain, `skl_bootinfo::txt::chain`) is unwrapped first: GRUB
+/// loads its segment, which is the flat image, and SINIT hashes that.
 pub fn measured_bytes(skl: &[u8]) -> Result<&[u8], String> {
+    let skl = chain::image(skl).ok_or("ELF-wrapped skl-txt.bin: its PT_LOAD segment lies outside the file")?;
     let layout = parse_slb_image(skl).map_err(describe_header_error)?;
     Ok(&skl[..layout.measured_size as usize])
 }
