@@ -7,6 +7,7 @@
 use std::fs;
 
 use qemu_tests::predict::{self, dlme_from_elf32, extend, zero};
+use qemu_tests::synth::{xen_like_elf, XenLike};
 use qemu_tests::{artifact, Launch, LaunchResult};
 
 const ERRORCODE: usize = 0x30;
@@ -311,4 +312,41 @@ fn txt_grub_chain_fault_matrix() {
             assert_eq!(hex(&r.host_pcrs[&(alg.to_string(), 17)]), hex(&want), "{what}: PCR 17 = SINIT only");
         }
     }
+}
+
+/// A relocatable, Xen-shaped kernel (4 MiB, relocatable tag, TXT MLE
+/// header): SKL loads it 2 MiB into skl-txt.bin's area, as GRUB would have
+/// loaded it (segment at its offset, zeroed `.bss`), measures it there and
+/// enters it.
+#[test]
+fn txt_grub_chain_relocatable_kernel_goes_into_the_mle_area() {
+    let dir = std::env::temp_dir().join(format!("skl-txt-chain-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    let xl = XenLike { mle_header: true, ..XenLike::default() };
+    let elf = xen_like_elf(&xl);
+    let k = dir.join("xen.elf");
+    fs::write(&k, &elf).unwrap();
+    let r = Launch::txt().kernel_file(&k).timeout(120).run();
+    assert_eq!(r.status, Some(33), "{}", r.summary());
+    assert!(r.serial.contains("XENLIKE: entered"), "{}", r.summary());
+    let base = r.plan.clone().expect("placement record").slb_base;
+    let dlme = dlme_from_elf32(&elf);
+    let t = heap_slrt(&r.txt_heap);
+    let dl = slrt_entry(t, 1);
+    let rd64 = |o: usize| u64::from_le_bytes(t[o..o + 8].try_into().unwrap());
+    assert_eq!(rd64(dl + 32), base as u64 + 0x20_0000, "kernel at MLE base + 2 MiB");
+    assert_eq!(rd64(dl + 24), dlme.bytes.len() as u64);
+    let image = mle();
+    for alg in ["sha1", "sha256"] {
+        let want = pcr17_after_mle(alg, &image, &dlme);
+        assert_eq!(hex(&r.host_pcrs[&(alg.to_string(), 17)]), hex(&want), "{alg} PCR 17");
+    }
+    // Larger than the 30 MiB kernel area: refused before anything is measured.
+    let big = xen_like_elf(&XenLike { mle_header: true, size: 31 << 20, ..XenLike::default() });
+    fs::write(&k, &big).unwrap();
+    let r = Launch::txt().kernel_file(&k).timeout(120).run();
+    assert!(!r.handed_off_any_kernel(), "{}", r.summary());
+    assert_eq!(r.txt_reg(ERRORCODE), 0xC000_F015, "KernelPlacement\n{}", r.summary());
+    assert_eq!(hex(&r.host_pcrs[&("sha256".to_string(), 17)]), hex(&extend("sha256", &zero("sha256"), &image)));
+    let _ = fs::remove_dir_all(&dir);
 }
