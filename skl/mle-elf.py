@@ -43,6 +43,47 @@ def mb2_header():
     return struct.pack("<IIII", MB2_MAGIC, 0, length, checksum) + tags
 
 
+MLE_UUID = bytes.fromhex("5aac82906f47a7740f5c55a2cb51b642")
+
+
+def check(f, img):
+    """Re-read the file as GRUB does and fail on anything it would refuse."""
+    errors = []
+    hdrs = [o for o in range(0, min(len(f), 32768) - 12, 8)
+            if struct.unpack_from("<I", f, o)[0] == MB2_MAGIC
+            and sum(struct.unpack_from("<4I", f, o)) & 0xFFFFFFFF == 0]
+    if not hdrs:
+        errors.append("no checksummed Multiboot2 header 8-byte aligned in the first 32 KiB")
+    else:
+        o, tags, rel = hdrs[0], hdrs[0] + 16, None
+        end = o + struct.unpack_from("<I", f, o + 8)[0]
+        while tags < end:
+            ty, size = struct.unpack_from("<HxxI", f, tags)
+            if ty == 0:
+                break
+            if ty == 2:
+                errors.append("address tag: GRUB refuses it for slaunch")
+            if ty == 10:
+                rel = struct.unpack_from("<4I", f, tags + 8)
+            tags += (size + 7) & ~7
+        if rel is None:
+            errors.append("no relocatable tag: GRUB refuses non-relocatable ELF for slaunch")
+    phoff, = struct.unpack_from("<I", f, 0x1C)
+    ty, off, vaddr, paddr, filesz, memsz = struct.unpack_from("<6I", f, phoff)
+    entry, = struct.unpack_from("<I", f, 0x18)
+    if f[off:off + filesz] != img or ty != 1:
+        errors.append("the PT_LOAD segment is not the flat image")
+    if not vaddr <= entry < vaddr + memsz:
+        errors.append("entry point isn't in a segment")
+    if phoff + 32 > 32768:
+        errors.append("program header at a too high offset")
+    uuids = [i for i in range(len(f)) if f.startswith(MLE_UUID, i)]
+    if len(uuids) != 1 or (uuids[0] - off) % 16 or not 0 <= uuids[0] - off < 4096:
+        errors.append(f"MLE UUID at {uuids}: GRUB scans the image's first 4 KiB in 16-byte steps, SDG wants one copy")
+    if errors:
+        sys.exit("mle-elf: " + "; ".join(errors))
+
+
 def main():
     img = open(sys.argv[1], "rb").read()
     entry, measured = struct.unpack_from("<2H", img, 0)
@@ -55,6 +96,7 @@ def main():
     head += bytes(-len(head) % 8) + mb2_header()
     assert len(head) <= IMAGE_OFFSET
     out = head + bytes(IMAGE_OFFSET - len(head)) + img
+    check(out, img)
     open(sys.argv[2], "wb").write(out)
     print(f"{sys.argv[2]}: ELF32 Multiboot2 MLE, {len(out)} B: image {len(img)} B at file offset "
           f"{IMAGE_OFFSET:#x}, segment p_memsz {AREA_SIZE:#x} (kernel area), entry +{entry:#x}")

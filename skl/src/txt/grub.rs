@@ -339,7 +339,7 @@ pub fn adopt<M: PhysMemory>(mem: &mut M, dce: &mut Dce<HeapGuard>, mle: &Mle) ->
         Some((min, max, align)) => {
             let d = area.start().as_u64() + KERNEL_OFFSET;
             let fits = k.span <= AREA_SIZE - KERNEL_OFFSET && d >= min && d + k.span <= max.saturating_add(1);
-            if !fits || (align > 1 && d % align != 0) {
+            if !fits || (align > 1 && !d.is_multiple_of(align)) {
                 return Err(misplaced);
             }
             PhysRange::new(PhysAddr(d), k.span).ok_or(misplaced)?
@@ -437,4 +437,256 @@ pub fn adopt<M: PhysMemory>(mem: &mut M, dce: &mut Dce<HeapGuard>, mle: &Mle) ->
         dce.slrt = PhysRange::new(dce.slrt.start(), (used - POLICY_ENTRY) as u64).ok_or(no_slrt)?;
     }
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::FakeRam;
+    use crate::txt::mle::HeapGuard;
+    use skl_bootinfo::slrt::Architecture;
+
+    const BASE: u64 = 0x100_0000; // the MLE (2 MiB aligned), its area up to 48 MiB
+    const MBI: u64 = 0x10_0000;
+    const HEAP: u64 = 0x1F_0000;
+    const SLRT: u64 = 0x20_0000;
+    const KMOD: u64 = 0x30_0000;
+    const DOM0: u64 = 0x80_0000;
+    const MEASURED: u64 = 0x1000;
+    const ENTRY: u64 = 0x54;
+
+    fn p32(v: &mut Vec<u8>, x: u32) {
+        v.extend_from_slice(&x.to_le_bytes());
+    }
+    fn p64(v: &mut Vec<u8>, x: u64) {
+        v.extend_from_slice(&x.to_le_bytes());
+    }
+
+    /// An ELF32 kernel: Multiboot2 header (relocatable tag or none), one
+    /// PT_LOAD of 0x2000 file bytes + 0x1000 bss at `link`, MLE header at
+    /// 0x40 (entry 0x100, MleEnd 0x3000) unless `mle` is false.
+    fn kernel(reloc: bool, link: u32, mle: bool) -> Vec<u8> {
+        let mut f = vec![0u8; 0x1000];
+        f[..8].copy_from_slice(b"\x7fELF\x01\x01\x01\0");
+        let ph = [1u32, 0x1000, link, link, 0x2000, 0x3000, 7, 0x1000];
+        f[0x1C..0x20].copy_from_slice(&52u32.to_le_bytes());
+        f[0x2A..0x2C].copy_from_slice(&32u16.to_le_bytes());
+        f[0x2C..0x2E].copy_from_slice(&1u16.to_le_bytes());
+        for (i, v) in ph.iter().enumerate() {
+            f[52 + 4 * i..56 + 4 * i].copy_from_slice(&v.to_le_bytes());
+        }
+        let mut h = vec![];
+        let len: u32 = if reloc { 16 + 24 + 8 } else { 16 + 8 };
+        for v in [MB2_MAGIC, 0, len, 0u32.wrapping_sub(MB2_MAGIC.wrapping_add(len))] {
+            p32(&mut h, v);
+        }
+        if reloc {
+            for v in [10u32, 24, 0x20_0000, 0xFFFF_FFFF, 0x20_0000, 2] {
+                p32(&mut h, v);
+            }
+        }
+        h.extend_from_slice(&[0, 0, 0, 0, 8, 0, 0, 0]);
+        f[0x100..0x100 + h.len()].copy_from_slice(&h);
+        let mut img: Vec<u8> = (0..0x2000u32).map(|i| (i * 7 + 3) as u8).collect();
+        img[0x40..0x50].fill(0);
+        if mle {
+            img[0x40..0x50].copy_from_slice(&crate::launch::MLE_UUID);
+            for (i, v) in [0x34u32, 0x2_0002, 0x100, 0, 0, 0x3000, 0x223, 0, 0].iter().enumerate() {
+                img[0x50 + 4 * i..0x54 + 4 * i].copy_from_slice(&v.to_le_bytes());
+            }
+        }
+        f.extend_from_slice(&img);
+        f
+    }
+
+    struct Setup {
+        mem: FakeRam,
+        modules: Vec<(u64, u64)>,
+    }
+
+    fn put(mem: &mut FakeRam, at: u64, b: &[u8]) {
+        mem.write(PhysRange::new(PhysAddr(at), b.len() as u64).unwrap()).unwrap().copy_from_slice(b);
+    }
+    fn get(mem: &FakeRam, at: u64, n: u64) -> Vec<u8> {
+        mem.read(PhysRange::new(PhysAddr(at), n).unwrap()).unwrap().to_vec()
+    }
+    fn u32_at(mem: &FakeRam, at: u64) -> u32 {
+        u32::from_le_bytes(get(mem, at, 4).try_into().unwrap())
+    }
+    fn u64_at(mem: &FakeRam, at: u64) -> u64 {
+        u64::from_le_bytes(get(mem, at, 8).try_into().unwrap())
+    }
+
+    /// GRUB's launch: our header at BASE, the modules (kernel file first),
+    /// the MBI with a memory map of 0–48 MiB, the SLRT in GRUB's TXT order.
+    fn setup(modules: &[(u64, Vec<u8>)]) -> Setup {
+        let mut mem = FakeRam::new(0, 0x300_0000);
+        let mut hdr = vec![];
+        for v in [ENTRY as u16, MEASURED as u16, 8, MEASURED as u16] {
+            hdr.extend_from_slice(&v.to_le_bytes());
+        }
+        put(&mut mem, BASE, &hdr);
+        let mut mbi = vec![0u8; 8];
+        p32(&mut mbi, 21);
+        p32(&mut mbi, 12);
+        p32(&mut mbi, BASE as u32);
+        p32(&mut mbi, 0);
+        let mut mods = vec![];
+        for (i, (at, b)) in modules.iter().enumerate() {
+            put(&mut mem, *at, b);
+            mods.push((*at, b.len() as u64));
+            let s = format!("module{i}\0");
+            p32(&mut mbi, 3);
+            p32(&mut mbi, 16 + s.len() as u32);
+            p32(&mut mbi, *at as u32);
+            p32(&mut mbi, (*at + b.len() as u64) as u32);
+            mbi.extend_from_slice(s.as_bytes());
+            mbi.resize(mbi.len().next_multiple_of(8), 0);
+        }
+        for v in [6u32, 16 + 24, 24, 0] {
+            p32(&mut mbi, v);
+        }
+        p64(&mut mbi, 0);
+        p64(&mut mbi, 0x300_0000);
+        p64(&mut mbi, 1);
+        mbi.extend_from_slice(&[0, 0, 0, 0, 8, 0, 0, 0]);
+        let total = mbi.len() as u32;
+        mbi[..4].copy_from_slice(&total.to_le_bytes());
+        put(&mut mem, MBI, &mbi);
+
+        let n = 3 + mods.len();
+        let mut t = vec![];
+        p32(&mut t, 0x4452_544D);
+        t.extend_from_slice(&[1, 0, 1, 0]);
+        p32(&mut t, 0); // size, below
+        p32(&mut t, 4096);
+        p32(&mut t, 1); // DL_INFO
+        p32(&mut t, 72);
+        for v in [0x1_0000, 0x7F0_0000, MEASURED, BASE, ENTRY] {
+            p64(&mut t, v);
+        }
+        p64(&mut t, 1);
+        p64(&mut t, MBI);
+        p64(&mut t, 0);
+        p32(&mut t, 3); // policy
+        p32(&mut t, 16 + 56 * n as u32);
+        t.extend_from_slice(&[0, 0, 0, 0, 1, 0, n as u8, 0]);
+        let mut entry = |t: &mut Vec<u8>, pcr: u16, ty: u16, size: u64, ent: u64| {
+            for v in [pcr, ty, 0, 0] {
+                t.extend_from_slice(&v.to_le_bytes());
+            }
+            p64(t, size);
+            p64(t, ent);
+            t.extend_from_slice(&[0u8; 32]);
+        };
+        entry(&mut t, 18, entity::MULTIBOOT2_INFO, total as u64, MBI);
+        entry(&mut t, 18, entity::SLRT, 0, SLRT);
+        entry(&mut t, 18, entity::TXT_OS2MLE, 88, HEAP + 8);
+        for (at, len) in &mods {
+            entry(&mut t, 17, entity::MULTIBOOT2_MODULE, *len, *at);
+        }
+        t.extend_from_slice(&[0xFF, 0xFF, 0, 0, 8, 0, 0, 0]);
+        let size = t.len() as u32;
+        t[8..12].copy_from_slice(&size.to_le_bytes());
+        put(&mut mem, SLRT, &t);
+        Setup { mem, modules: mods }
+    }
+
+    fn dce(mem: &FakeRam) -> Dce<HeapGuard> {
+        let size = u32_at(mem, SLRT + 8) as u64;
+        Dce {
+            own: PhysRange::new(PhysAddr(BASE), 0x1_0000).unwrap(),
+            dce_base: 0x7F0_0000,
+            dce_size: 0x1_0000,
+            slrt: PhysRange::new(PhysAddr(SLRT), size).unwrap(),
+            arch: Architecture::IntelTxt,
+            dce_image: None,
+            log: None,
+            guard: HeapGuard(PhysRange::new(PhysAddr(HEAP), 0x1_0000).unwrap()),
+            generation: Generation::Qubes423,
+        }
+    }
+
+    fn mle() -> Mle {
+        Mle { base: PhysAddr(BASE), measured: MEASURED, header: 0x20, footprint: 0x1_0000 }
+    }
+
+    fn run(s: &mut Setup) -> (Result<bool, ChainError>, Dce<HeapGuard>) {
+        let mut d = dce(&s.mem);
+        let r = adopt(&mut s.mem, &mut d, &mle());
+        (r, d)
+    }
+
+    #[test]
+    fn relocatable_kernel_is_loaded_into_the_area_and_named_by_dl_info() {
+        let k = kernel(true, 0x20_0000, true);
+        let mut s = setup(&[(KMOD, k.clone()), (DOM0, b"dom0".to_vec())]);
+        let old_slrt = u32_at(&s.mem, SLRT + 8);
+        let (r, d) = run(&mut s);
+        assert_eq!(r, Ok(true));
+        let dest = BASE + KERNEL_OFFSET;
+        assert_eq!(get(&s.mem, dest, 0x2000), k[0x1000..0x3000], "segment at its offset");
+        assert!(get(&s.mem, dest + 0x2000, 0x1000).iter().all(|&b| b == 0), "bss zeroed");
+        // DL_INFO: the kernel, as GRUB would have named it.
+        assert_eq!((u64_at(&s.mem, SLRT + 16 + 24), u64_at(&s.mem, SLRT + 16 + 32)), (0x3000, dest));
+        assert_eq!(u64_at(&s.mem, SLRT + 16 + 40), 0x100);
+        // The MBI: only dom0, load base = the kernel's.
+        let mbi_b = get(&s.mem, MBI, u32_at(&s.mem, MBI) as u64);
+        let mbi = Mbi::parse(&mbi_b).unwrap();
+        let mods: Vec<(u32, u32)> = mbi.modules().map(|m| (m.start, m.end)).collect();
+        assert_eq!(mods, [(DOM0 as u32, DOM0 as u32 + 4)]);
+        assert_eq!(mbi.load_base_addr(), Some(dest as u32));
+        // The SLRT: one policy entry less, the MBI entry's size the new MBI's.
+        assert_eq!(u32_at(&s.mem, SLRT + 8), old_slrt - 56);
+        assert_eq!(d.slrt.len(), (old_slrt - 56) as u64);
+        let t = get(&s.mem, SLRT, d.slrt.len());
+        let slrt = skl_bootinfo::slrt::Slrt::parse(&t, Architecture::IntelTxt).unwrap();
+        let e: Vec<(u16, u64, u64)> =
+            slrt.policy_entries().map(|e| (e.entity_type.get(), e.entity.get(), e.size.get())).collect();
+        assert_eq!(e.len(), 4);
+        assert_eq!(e[0], (entity::MULTIBOOT2_INFO, MBI, mbi_b.len() as u64));
+        assert_eq!(e[3], (entity::MULTIBOOT2_MODULE, DOM0, 4));
+        assert_eq!(s.modules.len(), 2);
+    }
+
+    #[test]
+    fn other_kernel_goes_to_its_link_address() {
+        let mut s = setup(&[(KMOD, kernel(false, 0x40_0000, true))]);
+        assert_eq!(run(&mut s).0, Ok(true));
+        assert_eq!(u64_at(&s.mem, SLRT + 16 + 32), 0x40_0000);
+        // On the dom0 module: refused before anything is written there.
+        let mut s = setup(&[(KMOD, kernel(false, 0x7F_F000, true)), (DOM0, b"dom0".to_vec())]);
+        assert_eq!(run(&mut s).0, Err(ChainError::KernelPlacement { addr: KMOD }));
+        assert_eq!(get(&s.mem, DOM0, 4), b"dom0");
+    }
+
+    #[test]
+    fn dl_info_naming_the_kernel_is_left_alone() {
+        let mut s = setup(&[(KMOD, kernel(true, 0x20_0000, true))]);
+        put(&mut s.mem, SLRT + 16 + 32, &0x40_0000u64.to_le_bytes());
+        let before = get(&s.mem, 0, 0x90_0000);
+        assert_eq!(run(&mut s).0, Ok(false));
+        assert!(get(&s.mem, 0, 0x90_0000) == before, "nothing changed");
+    }
+
+    #[test]
+    fn each_flaw_has_its_own_refusal() {
+        let k = || kernel(true, 0x20_0000, true);
+        let mut s = setup(&[(DOM0, b"dom0".to_vec())]);
+        assert_eq!(run(&mut s).0, Err(ChainError::NoKernel));
+        let mut s = setup(&[(KMOD, k()), (DOM0, k())]);
+        assert_eq!(run(&mut s).0, Err(ChainError::TwoKernels { start: DOM0 }));
+        let mut s = setup(&[(KMOD, k()), (BASE + 0x40_0000, b"m".to_vec())]);
+        assert_eq!(run(&mut s).0, Err(ChainError::InMleArea { addr: BASE + 0x40_0000 }));
+        let mut s = setup(&[(KMOD, kernel(true, 0x20_0000, false))]);
+        assert_eq!(run(&mut s).0, Err(ChainError::KernelImage { start: KMOD }));
+        let mut s = setup(&[(KMOD, k())]);
+        put(&mut s.mem, SLRT + 16 + 24, &(MEASURED - 0x10).to_le_bytes());
+        assert_eq!(run(&mut s).0, Err(ChainError::SelfAsDlme { size: MEASURED - 0x10 }));
+        // A relocatable tag whose alignment the area's 2 MiB offset misses.
+        let mut bad = k();
+        bad[0x100 + 16 + 16..0x100 + 16 + 20].copy_from_slice(&0x40_0000u32.to_le_bytes());
+        let mut s = setup(&[(KMOD, bad)]);
+        assert_eq!(run(&mut s).0, Err(ChainError::KernelPlacement { addr: KMOD }));
+    }
 }
