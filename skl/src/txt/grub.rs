@@ -571,7 +571,7 @@ mod tests {
         p32(&mut t, 3); // policy
         p32(&mut t, 16 + 56 * n as u32);
         t.extend_from_slice(&[0, 0, 0, 0, 1, 0, n as u8, 0]);
-        let mut entry = |t: &mut Vec<u8>, pcr: u16, ty: u16, size: u64, ent: u64| {
+        let entry = |t: &mut Vec<u8>, pcr: u16, ty: u16, size: u64, ent: u64| {
             for v in [pcr, ty, 0, 0] {
                 t.extend_from_slice(&v.to_le_bytes());
             }
