@@ -3,6 +3,11 @@
 //! registers in an ivshmem window at 0xFED20000, the heap, SINIT's MLE page
 //! table) and the DRTM proxy does SINIT's part of PCR 17 and the event log
 //! (`qemu-tests/guest/launcher/txt.c`, `harness/drtm_proxy.py`).
+//!
+//! `Launch::txt()` gives the launcher the shipped, ELF-wrapped skl-txt.bin:
+//! the GRUB chain, loaded as TrenchBoot GRUB `aem-qubes-4.2.3-rebase` loads
+//! a Multiboot2 MLE, the kernel as module 0. [`legacy`] gives it the flat
+//! image: the earlier protocol where DL_INFO names the kernel.
 
 use std::fs;
 
