@@ -32,6 +32,9 @@
 #define SINIT_MLE_DATA_SIZE (8u + SINIT_MLE_FIXED + 8u + NR_MDRS * 24u)
 
 #define MLE_CAPS ((1u << 1) | (1u << 5) | (1u << 8) | (1u << 9))
+/* init_txt_heap for TPM 2.0 and a SINIT with MONITOR wake-up, TCG log and no ECX page-table
+ * support: D/A PCR usage (bit 5), MONITOR (bit 1), TCG log (bit 9); GRUB never sets bit 8. */
+#define GRUB_OS_SINIT_CAPS ((1u << 1) | (1u << 5) | (1u << 9))
 
 static uint8_t *heap = (uint8_t *)TXT_HEAP_BASE;
 /* GRUB chain: the page-table chunk GRUB allocated below the MLE, and its entry format. */
@@ -243,7 +246,7 @@ static void build_heap(struct launch *l, struct slr_table *t)
 	put64(d + 24, txt_mle_header(l));         /* MleHeaderBase (linear = offset) */
 	put64(d + 32, 0);                         /* PmrLowBase */
 	put64(d + 40, l->cfg.txt_pmr_size);       /* PmrLowSize */
-	put32(d + 80, MLE_CAPS);                  /* Capabilities */
+	put32(d + 80, grub_chain ? GRUB_OS_SINIT_CAPS : MLE_CAPS); /* Capabilities */
 	put32(d + 92, 8);                         /* EVENT_LOG_POINTER2_1 */
 	put32(d + 96, 28);
 	put64(d + 100, LOG_ADDR);                 /* PhysicalAddress */
