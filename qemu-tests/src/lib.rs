@@ -123,6 +123,13 @@ impl Launch {
             txt: false,
         }
     }
+    /// The shipped skl-amdsl.bin launched as TrenchBoot GRUB `tb-dev` does
+    /// (`grub=tb-dev`: AMD SL header checks, whole-file copy into a SLB
+    /// allocated high, SLRT at SLB + the u16 at 0x44 with tb-dev's tables;
+    /// `docs/test-contract.md`, "Current generation (GRUB tb-dev)").
+    pub fn tb_dev() -> Self {
+        Launch::new().slb(artifact("skl-amdsl.bin")).config("grub", "tb-dev").config("slb_base", "high")
+    }
     /// The shipped skl-txt.bin as an Intel TXT MLE (no AMD IOMMU: on Intel
     /// the PMRs SINIT programs protect memory, which QEMU does not model).
     pub fn txt() -> Self {
@@ -534,6 +541,22 @@ impl LaunchResult {
     /// SKL's stack canary ("SSLK" × 8 at the stack bottom) is intact.
     pub fn stack_canary_intact(&self) -> bool {
         self.slb_after[Self::STACK_BOTTOM..Self::STACK_BOTTOM + Self::CANARY_LEN].chunks(4).all(|c| c == Self::CANARY)
+    }
+
+    /// `len` bytes of the SLB at `offset` after the run (e.g. the SLRT of
+    /// `skl-amdsl.bin`, whose bootloader-data offset is the u16 at 0x44).
+    pub fn slb_bytes(&self, offset: usize, len: usize) -> &[u8] {
+        &self.slb_after[offset..offset + len]
+    }
+
+    /// SKL's failure record (code, detail) at SLB + `offset` (its
+    /// bootloader-data area), if there is one there. [`LaunchResult::failure`]
+    /// looks at the u16 at 0x06 of the SLB file, right for `skl.bin` only.
+    pub fn failure_at(&self, offset: usize) -> Option<(u32, u32)> {
+        let r = self.slb_after.get(offset..offset + 16)?;
+        (r[..8] == b"SKLERROR"[..]).then(|| {
+            (u32::from_le_bytes(r[8..12].try_into().unwrap()), u32::from_le_bytes(r[12..16].try_into().unwrap()))
+        })
     }
 
     /// A TXT private-space register after the run (0 if never written).
