@@ -10,7 +10,7 @@ use std::fs;
 use std::path::PathBuf;
 
 use qemu_tests::predict::{self, dlme_from_elf32, extend, pcr17_after_skinit, pcr17_after_skl, zero};
-use qemu_tests::{artifact, Launch, LaunchResult, TpmFamily, TpmInterface};
+use qemu_tests::{artifact, Launch, LaunchResult, TempDir, TpmFamily, TpmInterface};
 
 const BANKS: [&str; 2] = ["sha1", "sha256"];
 const TAG_DL_INFO: u32 = 1;
@@ -314,7 +314,54 @@ fn multiboot2_mode_policy() {
         let key = (v.bank.name().to_string(), v.pcr);
         assert_eq!(v.value.as_deref().map(hex), Some(hex(&r.host_pcrs[&key])), "skl-tool predict {key:?}");
     }
+    // The same through the CLI (`skl-tool predict --json`), from files.
+    let dir = TempDir::new();
+    let f = |n: &str, b: &[u8]| {
+        let p = dir.path.join(n);
+        fs::write(&p, b).unwrap();
+        p.display().to_string()
+    };
+    let (mbi_f, slrt_f, m0, m1) = (f("mbi", &built), f("slrt", &written), f("m0", &mods[0]), f("m1", &mods[1]));
+    let skl_f = artifact("skl-amdsl.bin").display().to_string();
+    let k = plain_kernel().display().to_string();
+    let out = skl_tool_cli(&[
+        "predict",
+        "--skl",
+        &skl_f,
+        "--kernel",
+        &k,
+        "--module",
+        &m0,
+        "--module",
+        &m1,
+        "--pcr18-mbi",
+        &mbi_f,
+        "--slrt",
+        &slrt_f,
+        "--banks",
+        "sha1,sha256",
+        "--json",
+    ]);
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(j["mode"], "multiboot2", "{j}");
+    for p in j["pcrs"].as_array().unwrap() {
+        let key = (p["bank"].as_str().unwrap().to_string(), p["pcr"].as_u64().unwrap() as u32);
+        assert_eq!(p["value"], hex(&r.host_pcrs[&key]), "skl-tool predict (CLI) {key:?}");
+    }
     eprintln!("tb-dev Multiboot2 mode: {:?} wall", r.wall);
+}
+
+/// Runs the `skl-tool` binary (built by `cargo run` from this workspace).
+fn skl_tool_cli(args: &[&str]) -> String {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .args(["run", "-q", "-p", "skl-tool", "--"])
+        .args(args)
+        .output()
+        .expect("cargo runs skl-tool");
+    assert!(out.status.success(), "skl-tool {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
 }
 
 /// (addr, len, type) of the MBI's memory-map tag.
