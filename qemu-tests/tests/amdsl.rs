@@ -167,6 +167,14 @@ fn tbdev_exact_48_byte_amd_info_is_refused() {
     assert!(plan.slb_base > plan.mbi_addr && plan.slb_base > plan.dlme_base, "{plan:x?}");
     assert!(plan.slb_base >= 0x3F00_0000, "tb-dev allocates the SLB high: {:#x}", plan.slb_base);
     eprintln!("tb-dev exact: refused {:x?} in {:?}", r.failure_at(slrt_off()), r.wall);
+    // What a user of the debug build sees on port 0xE9.
+    let dbg = artifact("skl-amdsl-debug.bin");
+    let r = Launch::tb_dev().slb(dbg.clone()).run();
+    let image = fs::read(&dbg).unwrap();
+    assert_refused(&r, &image, u16_at(&image, 0x44) as usize, (0x100B, 48), &["sha256"]);
+    let line = r.debugcon.lines().find(|l| l.starts_with("SKL: error")).unwrap_or_else(|| panic!("{}", r.summary()));
+    assert!(line.contains("0x100b") || line.contains("0x100B"), "{line}");
+    eprintln!("debug build: {line}");
 }
 
 /// DLME mode (the test kernel has an MLE header), TPM 2.0 with two banks,
@@ -298,6 +306,8 @@ fn multiboot2_mode_policy() {
     }
     let reg = |n: &str| *r.report.regs.get(n).unwrap_or_else(|| panic!("no register {n}"));
     assert_eq!((reg("eax"), reg("ebx")), (0x36d7_6289, plan.mbi_addr), "Multiboot2 state: EBX = MBI");
+    assert_eq!(reg("esi"), plan.mbi_addr, "ESI = AMD_INFO boot_params_base");
+    assert_eq!(reg("entry"), dlme.base + dlme.entry_offset, "entered at the DLME entry");
     let (replayed, events) = predict::replay_tcg2(&r.log);
     assert_eq!(events.len(), 7, "SKINIT, entry, DLME, MBI, SLRT, two modules: {events:?}");
     for alg in BANKS {
@@ -390,8 +400,8 @@ fn tpm12() {
     let r = l.config("tb_log_format", "1").run();
     assert_eq!(r.status, Some(33), "{}", r.summary());
     let dlme = dlme_from_elf32(&fs::read(kernel()).unwrap());
-    let host = &r.host_pcrs[&("sha1".to_string(), 17)];
-    assert_eq!(hex(host), hex(&pcr17_after_skl("sha1", &amdsl(), &dlme)), "TPM 1.2 PCR 17\n{}", r.summary());
+    assert_pcr(&r, "sha1", 17, &pcr17_after_skl("sha1", &amdsl(), &dlme));
+    assert_pcr(&r, "sha1", 18, &zero("sha1"));
 }
 
 /// A refusal case: name, launch, the image (for PCR 17), where its record
