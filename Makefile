@@ -56,6 +56,7 @@ payload-debug: $(SETUP_STAMP)
 	python3 skl/check-image.py target/$(PAYLOAD_TARGET)/slb-debug/skl-txt $(BUILD)/skl-txt-debug.bin --mle
 
 -include qemu-tests/guest/guest.mk
+-include qemu-tests/qemu/qemu.mk
 -include rpm/rpm.mk
 -include fuzz/fuzz.mk
 
