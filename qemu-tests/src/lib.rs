@@ -29,6 +29,15 @@ pub fn artifact(rel: &str) -> PathBuf {
     p
 }
 
+/// Our QEMU with SKINIT (`qemu-tests/qemu/`, built by `make setup` into
+/// `build/qemu/`); `SKL_QEMU` overrides it.
+pub fn qemu_binary() -> PathBuf {
+    std::env::var_os("SKL_QEMU").map(PathBuf::from).unwrap_or_else(|| build_dir().join("qemu/bin/qemu-system-x86_64"))
+}
+
+/// The CPU model: qemu64 (AMD, SVM) with the SKINIT CPUID bit our QEMU adds.
+pub const QEMU_CPU: &str = "qemu64,+pdpe1gb,+skinit";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TpmFamily {
     Tpm12,
@@ -202,8 +211,8 @@ impl Launch {
         let mut proxy = KillOnDrop(proxy);
         wait_for(&d.join("proxy.ready"), Duration::from_secs(10));
 
-        let mut q = Command::new("qemu-system-x86_64");
-        q.args(["-machine", "q35,memory-backend=ram", "-cpu", "qemu64,+pdpe1gb", "-m", "1G", "-smp", "1"])
+        let mut q = Command::new(qemu_binary());
+        q.args(["-machine", "q35,memory-backend=ram", "-cpu", QEMU_CPU, "-m", "1G", "-smp", "1"])
             .arg("-object")
             .arg(format!("memory-backend-file,id=ram,size=1G,mem-path={},share=on", d.join("guest.ram").display()))
             .args(["-display", "none", "-no-reboot", "-nodefaults"])
@@ -253,7 +262,7 @@ impl Launch {
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         let started = Instant::now();
-        let mut child = q.spawn().expect("qemu-system-x86_64 runs (make setup installs it)");
+        let mut child = q.spawn().expect("build/qemu/bin/qemu-system-x86_64 runs (make setup builds it)");
         let status = loop {
             if let Some(s) = child.try_wait().unwrap() {
                 break s.code();

@@ -65,7 +65,7 @@ fn assert_good_dlme_launch(r: &LaunchResult, base: u32, banks: &[&str]) {
     assert_eq!(reg("eax"), 0x36d7_6289);
     assert_eq!(reg("cr0") & 0x8000_0001, 1, "protected mode, paging off");
     assert_eq!(reg("cr0") & 0x6000_0000, 0, "caches enabled");
-    assert_eq!(reg("efer") & 0x500, 0, "EFER.LME/LMA clear");
+    assert_eq!(reg("efer") & 0x1500, 0, "EFER.LME/LMA clear, SVME cleared by SKINIT");
     assert_eq!(reg("cr4") & 0x20, 0, "PAE off");
     assert_eq!(reg("eflags") & 0x200, 0, "interrupts off");
     assert_eq!(reg("cs"), 0x08);
@@ -96,6 +96,23 @@ fn good_launch_pcr17_matches_host_swtpm_and_kernel() {
         );
     }
     eprintln!("good launch: {:?} wall", r.wall);
+}
+
+/// What a kernel (Xen, Linux) can observe of the launch: the CPU executed SKINIT (our QEMU,
+/// `qemu-tests/qemu/`), so the CPUID SKINIT bit is set, VM_CR has R_INIT (and DPD, DIS_A20M)
+/// set, EFER.SVME is clear although the launcher set it, and the TPM reports an established DRTM.
+#[test]
+fn kernel_sees_a_skinit_launch() {
+    let r = Launch::new().run();
+    assert_eq!(r.status, Some(33), "launch did not reach the kernel:\n{}", r.summary());
+    let reg = |n: &str| *r.report.regs.get(n).unwrap_or_else(|| panic!("no register {n}\n{}", r.summary()));
+    assert_ne!(reg("cpuid_80000001_ecx") & (1 << 12), 0, "CPUID Fn8000_0001 ECX[12] SKINIT");
+    assert_ne!(reg("cpuid_80000001_ecx") & (1 << 2), 0, "CPUID Fn8000_0001 ECX[2] SVM");
+    assert_eq!(reg("vm_cr") & 0x7, 0x7, "VM_CR.DPD, R_INIT, DIS_A20M set by SKINIT");
+    assert_eq!(reg("efer") & (1 << 12), 0, "EFER.SVME cleared by SKINIT (EFER = 0)");
+    assert_eq!(r.report.loc2_access.expect("loc2 access reported") & 1, 0, "TIS tpmEstablishment: DRTM done");
+    assert!(r.debugcon.contains("DRTM: SKINIT measures the SLB itself"), "{}", r.summary());
+    assert!(!r.proxy_log.contains("DRTM hash"), "the proxy made no measurement: {}", r.proxy_log);
 }
 
 #[test]
