@@ -38,6 +38,12 @@ pub fn qemu_binary() -> PathBuf {
 /// The CPU model: qemu64 (AMD, SVM) with the SKINIT CPUID bit our QEMU adds.
 pub const QEMU_CPU: &str = "qemu64,+pdpe1gb,+skinit";
 
+/// One AMD node (our QEMU's northbridge model, family 10h-16h DEV with
+/// SL_DEV_EN, set by SKINIT; it blocks device DMA to the SLB through
+/// amd-iommu's translation) at 00:18.0 and 00:18.3, for every AMD launch.
+pub const QEMU_AMD_NODE: [&str; 4] =
+    ["-device", "amd-nb-ht,addr=18.0,multifunction=on", "-device", "amd-nb-misc,addr=18.3"];
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TpmFamily {
     Tpm12,
@@ -237,6 +243,7 @@ impl Launch {
             .arg(format!("{dev},tpmdev=tpm0"))
             .args(if self.iommu { &["-device", "amd-iommu"][..] } else { &[][..] })
             .args(if self.edu { &["-device", "edu"][..] } else { &[][..] })
+            .args(if self.txt { &[][..] } else { &QEMU_AMD_NODE[..] })
             .args(if self.txt {
                 // 128 KiB: the TXT private (0xFED20000) and public (0xFED30000) spaces.
                 fs::write(d.join("txt.regs"), vec![0u8; 0x20000]).unwrap();

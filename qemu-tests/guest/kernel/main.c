@@ -64,6 +64,8 @@ static void report_launch_view(void)
 	reg("cpuid_80000001_ecx", ecx);
 	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(0xC0010114u));
 	reg("vm_cr", lo);
+	/* SKINIT sets SL_DEV_EN (bit 5); SKL must have lifted it before the hand-off. */
+	reg("dev_cr", dev_cr_read());
 }
 
 static __attribute__((noreturn)) void tpm_error(const char *why)
