@@ -54,3 +54,17 @@ $(QEMU_STAMP): $(QEMU_PATCH_DIR)/build-qemu.sh
 	$(QEMU_PATCH_DIR)/build-qemu.sh '$(QEMU_DEB_VERSION)' $(QEMU_SRC_DIR) $(QEMU_PREFIX) $(QEMU_PATCH_DIR) $(QEMU_CONFIGURE)
 	@rm -f $(QEMU_PREFIX)/.built-*
 	@touch $@
+
+# The SKINIT probe (probe/skinit-probe.S): three tiny guests for tests/skinit_insn.rs.
+QEMU_PROBE_DIR := $(BUILD)/qemu-tests
+QEMU_PROBES    := $(QEMU_PROBE_DIR)/skinit-probe-svme0.elf $(QEMU_PROBE_DIR)/skinit-probe-svme1.elf \
+	$(QEMU_PROBE_DIR)/skinit-probe-cpl3.elf
+$(QEMU_PROBE_DIR)/skinit-probe-svme0.elf: QEMU_PROBE_FLAGS := -DSVME=0
+$(QEMU_PROBE_DIR)/skinit-probe-svme1.elf: QEMU_PROBE_FLAGS := -DSVME=1
+$(QEMU_PROBE_DIR)/skinit-probe-cpl3.elf:  QEMU_PROBE_FLAGS := -DSVME=1 -DCPL3
+$(QEMU_PROBE_DIR)/skinit-probe-%.elf: $(QEMU_PATCH_DIR)/probe/skinit-probe.S $(QEMU_PATCH_DIR)/qemu.mk
+	@mkdir -p $(@D)
+	$(or $(GUEST_CC),gcc) -m32 -fno-pic -Wall -Werror $(QEMU_PROBE_FLAGS) -c $< -o $(@:.elf=.o)
+	$(or $(GUEST_LD),ld) -m elf_i386 -nostdlib -static --build-id=none -z noexecstack --no-warn-rwx-segments \
+	  -Ttext 0x100000 -e _start -o $@ $(@:.elf=.o)
+guests: $(QEMU_PROBES)

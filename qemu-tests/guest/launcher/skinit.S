@@ -14,8 +14,8 @@ skinit_enter:
 	cli
 	movl	4(%esp), %ebx		/* SLB base (SKINIT takes it in EAX) */
 
-	/* INIT IPI to all APs: ICR = all excluding self, INIT, level assert. */
-	movl	$0x000C4500, 0xFEE00300
+	/* INIT IPI to all APs: ICR = all excluding self, INIT (the value GRUB writes). */
+	movl	$0x000C0500, 0xFEE00300
 1:	testl	$(1 << 12), 0xFEE00300	/* delivery status: send pending */
 	jnz	1b
 
