@@ -3,7 +3,7 @@
  * SLB of its own, the state the instruction leaves (qemu-tests/qemu/README.md, "What SKINIT does").
  * Built in three variants (qemu.mk):
  *   -DSVME=0  EFER.SVME left 0: SKINIT must be #UD unless the CPUID SKINIT bit is on
- *   -DSVME=1  EFER.SVME set first, as GRUB does
+ *   -DSVME=1  EFER.SVME set first and INIT sent to the APs, as GRUB does
  *   -DCPL3    SKINIT from ring 3: #GP
  * Exit codes through isa-debug-exit at 0xF4 (QEMU status = code * 2 + 1):
  *   0x10 every check passed inside the SLB, 0x06 #UD, 0x0D #GP, 0x12 SKINIT returned,
@@ -49,6 +49,9 @@ _start:
 	movl	$(slb_end - slb), %ecx
 	rep movsb
 #if SVME
+	movl	$0x000C0500, 0xFEE00300	/* INIT to all excluding self */
+2:	testl	$(1 << 12), 0xFEE00300
+	jnz	2b
 	movl	$0xC0000080, %ecx
 	rdmsr
 	orl	$(1 << 12), %eax
