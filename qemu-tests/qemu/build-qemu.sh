@@ -18,6 +18,7 @@ upstream=${version#*:}          # 7.2+dfsg-7+deb12u18
 upstream=${upstream%-*}         # 7.2+dfsg
 mkdir -p "$src" "$prefix/bin"
 src=$(cd "$src" && pwd)
+prefix=$(cd "$prefix" && pwd)
 tree=$src/qemu-$upstream
 bdir=$src/build
 
@@ -32,17 +33,27 @@ if [ "$(cat "$src/.version" 2>/dev/null)" != "$version" ]; then
 		(cd "$src" && apt-get source --download-only -qq "qemu=$version")
 		dsc=$(ls "$src"/qemu_"${version#*:}".dsc)
 	fi
+	# apt-get verified the files against the signed Release; dpkg-source warns that it cannot
+	# check the .dsc signature itself without debian-keyring, which is harmless.
 	step "unpacking $(basename "$dsc")"
 	(cd "$src" && dpkg-source -x "$dsc" "$tree" >/dev/null)
 	echo "$version" > "$src/.version"
 fi
 
-# 2. Our series: reverse what was applied before (if it differs), apply the current one.
+# 2. Our series: when it differs from what was applied before, reverse the old patches and apply
+#    the new ones. Files that end up with the same content get their old mtime back, so ninja
+#    recompiles only what really changed.
 series() { grep -v '^[[:space:]]*\(#\|$\)' "$1/series"; }
-if [ -d "$src/.applied" ] && ! diff -r -q "$src/.applied" "$patches" >/dev/null 2>&1; then
+series_id() { (cd "$1" && cat series $(series "$1")) | sha256sum | cut -d' ' -f1; }
+touched() { for p in $(series "$1"); do sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$1/$p"; done | sort -u; }
+if [ -d "$src/.applied" ] && [ "$(series_id "$src/.applied")" != "$(series_id "$patches")" ]; then
+	(cd "$tree" && for f in $(touched "$src/.applied"); do
+		[ -f "$f" ] && echo "$(sha256sum < "$f" | cut -d' ' -f1) $(stat -c %Y "$f") $f"
+	done) > "$src/.before"
 	for p in $(series "$src/.applied" | tac); do
 		step "reversing $p"
-		patch -d "$tree" -p1 -R -s --no-backup-if-mismatch < "$src/.applied/$p"
+		patch -d "$tree" -p1 -R -s --no-backup-if-mismatch < "$src/.applied/$p" \
+			|| { rm -f "$src/.version"; exit 1; }
 	done
 	rm -rf "$src/.applied"
 fi
@@ -53,8 +64,14 @@ if [ ! -d "$src/.applied" ]; then
 		patch -d "$tree" -p1 -s -N --no-backup-if-mismatch < "$patches/$p" \
 			|| { rm -f "$src/.version"; exit 1; }
 	done
+	if [ -f "$src/.before" ]; then
+		(cd "$tree" && while read -r sum mtime f; do
+			[ -f "$f" ] && [ "$(sha256sum < "$f" | cut -d' ' -f1)" = "$sum" ] && touch -d "@$mtime" "$f"
+		done) < "$src/.before"
+		rm -f "$src/.before"
+	fi
 	mkdir -p "$src/.applied"
-	cp "$patches"/series "$patches"/*.patch "$src/.applied/"
+	(cd "$patches" && cp series $(series "$patches") "$src/.applied/")
 fi
 
 # 3. Configure once per option set, out of tree.

@@ -35,8 +35,13 @@ pub fn qemu_binary() -> PathBuf {
     std::env::var_os("SKL_QEMU").map(PathBuf::from).unwrap_or_else(|| build_dir().join("qemu/bin/qemu-system-x86_64"))
 }
 
-/// The CPU model: qemu64 (AMD, SVM) with the SKINIT CPUID bit our QEMU adds.
+/// The CPU model: qemu64 (AMD family 0Fh, SVM) with the SKINIT CPUID bit
+/// our QEMU adds; `SKL_QEMU_CPU` overrides it (e.g. `EPYC,+skinit`, 17h).
 pub const QEMU_CPU: &str = "qemu64,+pdpe1gb,+skinit";
+
+fn qemu_cpu() -> String {
+    std::env::var("SKL_QEMU_CPU").unwrap_or_else(|_| QEMU_CPU.into())
+}
 
 /// One AMD node (our QEMU's northbridge model, family 10h-16h DEV with
 /// SL_DEV_EN, set by SKINIT; it blocks device DMA to the SLB through
@@ -218,7 +223,7 @@ impl Launch {
         wait_for(&d.join("proxy.ready"), Duration::from_secs(10));
 
         let mut q = Command::new(qemu_binary());
-        q.args(["-machine", "q35,memory-backend=ram", "-cpu", QEMU_CPU, "-m", "1G", "-smp", "1"])
+        q.args(["-machine", "q35,memory-backend=ram", "-cpu", &qemu_cpu(), "-m", "1G", "-smp", "1"])
             .arg("-object")
             .arg(format!("memory-backend-file,id=ram,size=1G,mem-path={},share=on", d.join("guest.ram").display()))
             .args(["-display", "none", "-no-reboot", "-nodefaults"])
