@@ -34,7 +34,7 @@ skinit_enter:
 	ud2				/* not reached: SKINIT does not return */
 
 /*
- * The CPU state both dynamic launches leave (skinit_enter, txt_enter): this GDT (0x08 flat 32-bit
+ * The CPU state GETSEC[SENTER] leaves for txt_enter (SKINIT sets its own): this GDT (0x08 flat 32-bit
  * code, 0x10 flat data) with every segment reloaded, IDT limit 0 (an exception shuts down),
  * EFLAGS = 2 (only the reserved bit; IF = 0), and the time stamp for the instruction-count
  * benchmark (with -icount shift=0 the TSC counts instructions) at mailbox + 0x18; the kernel
