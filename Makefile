@@ -67,6 +67,7 @@ payload-debug: $(SETUP_STAMP)
 	python3 skl/mle-elf.py $(BUILD)/skl-txt-debug.image $(BUILD)/skl-txt-debug.bin
 
 -include qemu-tests/guest/guest.mk
+-include qemu-tests/qemu/qemu.mk
 -include rpm/rpm.mk
 -include fuzz/fuzz.mk
 

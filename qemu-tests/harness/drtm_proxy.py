@@ -1,21 +1,22 @@
 #!/usr/bin/env python3
 """DRTM proxy between QEMU's `-tpmdev emulator` control channel and swtpm.
 
-QEMU has no SKINIT and its TIS model drops locality-4 writes, and swtpm
-serves one control client at a time, held by QEMU for the whole run
-(../shared/docs/qemu.md §1.2, §2.5). This proxy owns that one connection:
+swtpm serves one control client at a time, held by QEMU for the whole run,
+and QEMU's TIS model drops locality-4 writes (../shared/docs/qemu.md §1.2,
+§2.5). SKINIT needs none of this: our patched QEMU (qemu-tests/qemu/) runs
+the locality-4 hash sequence itself on this same control channel, which the
+proxy forwards like any other message. The proxy owns that one connection:
 
 * it forwards QEMU's control messages to swtpm and the answers back,
   including the file descriptor QEMU passes with CMD_SET_DATAFD (the TPM
   command channel then runs directly between QEMU and swtpm);
 * it answers QEMU's CMD_SHUTDOWN itself, so swtpm outlives QEMU and the host
   can read the PCRs afterwards;
-* it serves the launcher's DRTM mailbox in guest RAM: on 'SKIN' it runs
-  CMD_HASH_START / CMD_HASH_DATA / CMD_HASH_END on swtpm over the bytes
-  [base, base + len) of guest RAM — what the CPU's SKINIT does through
-  locality 4: PCR 17-22 reset to 0, PCR 17 = H(0 || H(bytes)) in every bank;
-* on 'SENT' (Intel TXT) it does the same over the MLE, then plays SINIT's
-  part of the event log: a TCG "Spec ID Event03" header listing --banks and
+* it serves the launcher's DRTM mailbox in guest RAM for Intel TXT, which
+  QEMU does not model: on 'SENT' it runs CMD_HASH_START / CMD_HASH_DATA /
+  CMD_HASH_END on swtpm over the MLE [base, base + len) of guest RAM (PCR
+  17-22 reset to 0, PCR 17 = H(0 || H(bytes)) in every bank), then plays
+  SINIT's part of the event log: a TCG "Spec ID Event03" header listing --banks and
   one MLE_HASH event (PCR 17, type 0x404, digests H(MLE)), and advances the
   heap element's NextRecordOffset (SDG 315168 App. G; txt-mle.md §5).
 
@@ -38,7 +39,6 @@ CMD_HASH_START = 6
 CMD_HASH_DATA = 7
 CMD_HASH_END = 8
 
-MAGIC_SKIN = 0x4E494B53  # 'SKIN'
 MAGIC_DONE = 0x454E4F44  # 'DONE'
 MAGIC_SENT = 0x544E4553  # 'SENT'
 EV_NO_ACTION = 3
@@ -121,12 +121,12 @@ def sinit_log(args, ram, base, length, log_addr, next_field, log_size):
 def serve_mailbox(args, swtpm, ram):
     mb = args.mailbox
     magic = struct.unpack_from("<I", ram, mb)[0]
-    if magic not in (MAGIC_SKIN, MAGIC_SENT):
+    if magic != MAGIC_SENT:
         return
     base, length = struct.unpack_from("<II", ram, mb + 4)
     rc = drtm_hash(args, swtpm, ram, base, length)
     log(args, f"DRTM hash of [{base:#x}, +{length:#x}) -> {rc:#x}")
-    if magic == MAGIC_SENT and rc == 0:
+    if rc == 0:
         log_addr, next_field, log_size = struct.unpack_from("<III", ram, mb + 16)
         rc = sinit_log(args, ram, base, length, log_addr, next_field, log_size)
         log(args, f"SINIT log at {log_addr:#x} -> {rc:#x}")

@@ -30,6 +30,26 @@ pub fn artifact(rel: &str) -> PathBuf {
     p
 }
 
+/// Our QEMU with SKINIT (`qemu-tests/qemu/`, built by `make setup` into
+/// `build/qemu/`); `SKL_QEMU` overrides it.
+pub fn qemu_binary() -> PathBuf {
+    std::env::var_os("SKL_QEMU").map(PathBuf::from).unwrap_or_else(|| build_dir().join("qemu/bin/qemu-system-x86_64"))
+}
+
+/// The CPU model: qemu64 (AMD family 0Fh, SVM) with the SKINIT CPUID bit
+/// our QEMU adds; `SKL_QEMU_CPU` overrides it (e.g. `EPYC,+skinit`, 17h).
+pub const QEMU_CPU: &str = "qemu64,+pdpe1gb,+skinit";
+
+fn qemu_cpu() -> String {
+    std::env::var("SKL_QEMU_CPU").unwrap_or_else(|_| QEMU_CPU.into())
+}
+
+/// One AMD node (our QEMU's northbridge model, family 10h-16h DEV with
+/// SL_DEV_EN, set by SKINIT; it blocks device DMA to the SLB through
+/// amd-iommu's translation) at 00:18.0 and 00:18.3, for every AMD launch.
+pub const QEMU_AMD_NODE: [&str; 4] =
+    ["-device", "amd-nb-ht,addr=18.0,multifunction=on", "-device", "amd-nb-misc,addr=18.3"];
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TpmFamily {
     Tpm12,
@@ -330,9 +350,9 @@ impl Launch {
         let mut proxy = KillOnDrop(proxy);
         wait_for(&d.join("proxy.ready"), Duration::from_secs(10));
 
-        let mut q = Command::new("qemu-system-x86_64");
+        let mut q = Command::new(qemu_binary());
         let mem = format!("{}M", self.memory_mib);
-        q.args(["-machine", "q35,memory-backend=ram", "-cpu", "qemu64,+pdpe1gb", "-m", &mem, "-smp", "1"])
+        q.args(["-machine", "q35,memory-backend=ram", "-cpu", &qemu_cpu(), "-m", &mem, "-smp", "1"])
             .arg("-object")
             .arg(format!("memory-backend-file,id=ram,size={mem},mem-path={},share=on", d.join("guest.ram").display()))
             .args(["-display", "none", "-no-reboot", "-nodefaults"])
@@ -355,6 +375,7 @@ impl Launch {
             .arg(format!("{dev},tpmdev=tpm0"))
             .args(if self.iommu { &["-device", "amd-iommu"][..] } else { &[][..] })
             .args(if self.edu { &["-device", "edu"][..] } else { &[][..] })
+            .args(if self.txt { &[][..] } else { &QEMU_AMD_NODE[..] })
             .args(if self.txt {
                 // 128 KiB: the TXT private (0xFED20000) and public (0xFED30000) spaces.
                 fs::write(d.join("txt.regs"), vec![0u8; 0x20000]).unwrap();
@@ -382,7 +403,7 @@ impl Launch {
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         let started = Instant::now();
-        let mut child = q.spawn().expect("qemu-system-x86_64 runs (make setup installs it)");
+        let mut child = q.spawn().expect("build/qemu/bin/qemu-system-x86_64 runs (make setup builds it)");
         let status = loop {
             if let Some(s) = child.try_wait().unwrap() {
                 break s.code();

@@ -65,7 +65,7 @@ fn assert_good_dlme_launch(r: &LaunchResult, base: u32, banks: &[&str]) {
     assert_eq!(reg("eax"), 0x36d7_6289);
     assert_eq!(reg("cr0") & 0x8000_0001, 1, "protected mode, paging off");
     assert_eq!(reg("cr0") & 0x6000_0000, 0, "caches enabled");
-    assert_eq!(reg("efer") & 0x500, 0, "EFER.LME/LMA clear");
+    assert_eq!(reg("efer") & 0x1500, 0, "EFER.LME/LMA clear, SVME cleared by SKINIT");
     assert_eq!(reg("cr4") & 0x20, 0, "PAE off");
     assert_eq!(reg("eflags") & 0x200, 0, "interrupts off");
     assert_eq!(reg("cs"), 0x08);
@@ -96,6 +96,29 @@ fn good_launch_pcr17_matches_host_swtpm_and_kernel() {
         );
     }
     eprintln!("good launch: {:?} wall", r.wall);
+}
+
+/// What a kernel (Xen, Linux) can observe of the launch: the CPU executed SKINIT (our QEMU,
+/// `qemu-tests/qemu/`), so the CPUID SKINIT bit is set, VM_CR has R_INIT (and DPD, DIS_A20M)
+/// set, EFER.SVME is clear although the launcher set it, the TPM reports an established DRTM,
+/// and SKL found the one node of the northbridge model and lifted SL_DEV on it.
+#[test]
+fn kernel_sees_a_skinit_launch() {
+    // The debug build: its log says on how many nodes SKL lifted SKINIT's protection.
+    let r = Launch::new().slb(artifact("skl-debug.bin")).run();
+    assert_eq!(r.status, Some(33), "launch did not reach the kernel:\n{}", r.summary());
+    let reg = |n: &str| *r.report.regs.get(n).unwrap_or_else(|| panic!("no register {n}\n{}", r.summary()));
+    assert_ne!(reg("cpuid_80000001_ecx") & (1 << 12), 0, "CPUID Fn8000_0001 ECX[12] SKINIT");
+    assert_ne!(reg("cpuid_80000001_ecx") & (1 << 2), 0, "CPUID Fn8000_0001 ECX[2] SVM");
+    assert_eq!(reg("vm_cr") & 0x7, 0x7, "VM_CR.DPD, R_INIT, DIS_A20M set by SKINIT");
+    assert_eq!(reg("efer") & (1 << 12), 0, "EFER.SVME cleared by SKINIT (EFER = 0)");
+    assert_eq!(r.report.loc2_access.expect("loc2 access reported") & 1, 0, "TIS tpmEstablishment: DRTM done");
+    // SKINIT set SL_DEV_EN in node 0's DEV_CR (northbridge model at 00:18.3); SKL lifted it.
+    assert_eq!(reg("dev_cr") & (1 << 5), 0, "SL_DEV_EN lifted by SKL");
+    assert_ne!(reg("dev_cr"), u32::MAX, "node 0's DEV capability found");
+    assert!(r.debugcon.contains("SKL: IOMMUs 0x1 nodes 0x1"), "{}", r.summary());
+    assert!(r.debugcon.contains("DRTM: SKINIT measures the SLB itself"), "{}", r.summary());
+    assert!(!r.proxy_log.contains("DRTM hash"), "the proxy made no measurement: {}", r.proxy_log);
 }
 
 #[test]
@@ -370,16 +393,22 @@ fn dma_attack_after_handoff_is_blocked() {
     for l in r.debugcon.lines().filter(|l| l.starts_with("SKLTEST dma")) {
         eprintln!("{l}");
     }
-    assert_eq!(lines.len(), 6, "{}", r.debugcon);
+    assert_eq!(lines.len(), 8, "{}", r.debugcon);
     let pattern = hex(b"DMA-ATTACK-BYTES");
+    let pattern2 = hex(b"SL_DEV-ATTACK-2!");
     for (phase, target, before, after) in &lines {
-        match phase.as_str() {
-            "blocked" => assert_eq!(after, before, "DMA into the {target} got through SKL's IOMMU set-up"),
-            "open" => assert_eq!(after, &pattern, "control: the same DMA into the {target} must land"),
-            p => panic!("phase {p}"),
+        match (phase.as_str(), target.as_str()) {
+            ("blocked", _) => assert_eq!(after, before, "DMA into the {target} got through SKL's IOMMU set-up"),
+            ("open", _) => assert_eq!(after, &pattern, "control: the same DMA into the {target} must land"),
+            // IOMMU off, SL_DEV_EN set again by the kernel: the northbridge model keeps devices
+            // off the SLB SKINIT protected, and only off the SLB.
+            ("sl_dev", "slb") => assert_eq!(after, before, "DMA into the SLB got through SL_DEV"),
+            ("sl_dev", _) => assert_eq!(after, &pattern2, "SL_DEV covers the SLB only: {target}"),
+            p => panic!("phase {p:?}"),
         }
-        assert_ne!(before, &pattern);
+        assert_ne!(before, &pattern2);
     }
+    assert!(lines.iter().filter(|l| l.0 != "sl_dev").all(|l| l.2 != pattern));
     // The kernel's own measured bytes are what the host hashed.
     let blocked_kernel = lines.iter().find(|l| l.0 == "blocked" && l.1 == "kernel").unwrap();
     assert_eq!(blocked_kernel.2, hex(b"measured-kernel\0"));

@@ -5,6 +5,9 @@
  *
  * Phase "blocked": the IOMMU as SKL left it. Phase "open": the same transfers after clearing the
  * IOMMU's IommuEn, which must change memory — otherwise the first phase proves nothing.
+ * Phase "sl_dev" (only with our QEMU's AMD northbridge model at 00:18.3): IOMMU still off, SL_DEV_EN
+ * set again in node 0's DEV_CR, which SKINIT aimed at the SLB: the SLB is out of reach again, the
+ * kernel is not (SL_DEV covers the 64 KiB SLB only).
  */
 #include "dma.h"
 #include "../common/console.h"
@@ -17,6 +20,42 @@
 /* Part of the kernel image SKL measured (the DLME): .data is inside it. */
 static volatile uint8_t measured_target[16] = "measured-kernel";
 static const uint8_t pattern[16] = "DMA-ATTACK-BYTES";
+static const uint8_t pattern2[16] = "SL_DEV-ATTACK-2!";
+
+#define NB_DEV 0x18 /* node 0 */
+#define NB_MISC 3   /* function 3: the DEV capability */
+#define DEV_OP_CR 0x400 /* DEV function 4, index 0: DEV_CR */
+#define DEV_CR_SL_DEV_EN (1u << 5)
+
+/* Node 0's Device Exclusion Vector capability (ID 0x0F, CapType 0), 0 if there is none. */
+static uint32_t dev_cap(void)
+{
+	if ((pci_read(0, NB_DEV, NB_MISC, 0) & 0xFFFF) != 0x1022)
+		return 0;
+	for (uint32_t cap = pci_read(0, NB_DEV, NB_MISC, 0x34) & 0xFC; cap;) {
+		uint32_t h = pci_read(0, NB_DEV, NB_MISC, cap);
+		if ((h & 0xFF) == 0x0F && ((h >> 16) & 7) == 0)
+			return cap;
+		cap = (h >> 8) & 0xFC;
+	}
+	return 0;
+}
+
+uint32_t dev_cr_read(void)
+{
+	uint32_t cap = dev_cap();
+	if (!cap)
+		return 0xFFFFFFFFu;
+	pci_write(0, NB_DEV, NB_MISC, cap + 4, DEV_OP_CR);
+	return pci_read(0, NB_DEV, NB_MISC, cap + 8);
+}
+
+static void dev_cr_write(uint32_t v)
+{
+	uint32_t cap = dev_cap();
+	pci_write(0, NB_DEV, NB_MISC, cap + 4, DEV_OP_CR);
+	pci_write(0, NB_DEV, NB_MISC, cap + 8, v);
+}
 
 static uint32_t find(uint16_t vendor, uint16_t device, int by_class, uint8_t *dev_out)
 {
@@ -56,7 +95,7 @@ static void dump16(const char *label, uint32_t addr)
 		con_hex(((volatile uint8_t *)addr)[i], 2);
 }
 
-static void attack(const char *phase, uint32_t edu, const char *name, uint32_t target)
+static void attack(const char *phase, uint32_t edu, const char *name, uint32_t target, const uint8_t *bytes)
 {
 	con_puts("SKLTEST dma ");
 	con_puts(phase);
@@ -66,7 +105,7 @@ static void attack(const char *phase, uint32_t edu, const char *name, uint32_t t
 	con_hex(target, 8);
 	dump16(" before ", target);
 	/* Fill the device buffer from RAM (blocked reads return zeros), then write it to the target. */
-	int e = edu_dma(edu, (uint32_t)pattern, EDU_BUF, 16, 0);
+	int e = edu_dma(edu, (uint32_t)bytes, EDU_BUF, 16, 0);
 	e |= edu_dma(edu, EDU_BUF, target, 16, 1);
 	dump16(" after ", target);
 	con_puts(e ? " timeout\n" : "\n");
@@ -99,12 +138,19 @@ void dma_attack(uint32_t slb_base)
 	con_hex(mmio_read32(iommu + 0x00), 8);
 	con_putc('\n');
 
-	attack("blocked", edu, "slb", slb_base);
-	attack("blocked", edu, "kernel", (uint32_t)measured_target);
-	attack("blocked", edu, "log", LOG_BASE);
+	attack("blocked", edu, "slb", slb_base, pattern);
+	attack("blocked", edu, "kernel", (uint32_t)measured_target, pattern);
+	attack("blocked", edu, "log", LOG_BASE, pattern);
 
 	mmio_write32(iommu + 0x18, mmio_read32(iommu + 0x18) & ~1u); /* IommuEn off: the control */
-	attack("open", edu, "slb", slb_base);
-	attack("open", edu, "kernel", (uint32_t)measured_target);
-	attack("open", edu, "log", LOG_BASE);
+	attack("open", edu, "slb", slb_base, pattern);
+	attack("open", edu, "kernel", (uint32_t)measured_target, pattern);
+	attack("open", edu, "log", LOG_BASE, pattern);
+
+	if (dev_cap()) {
+		dev_cr_write(dev_cr_read() | DEV_CR_SL_DEV_EN);
+		attack("sl_dev", edu, "slb", slb_base, pattern2);
+		attack("sl_dev", edu, "kernel", (uint32_t)measured_target, pattern2);
+		dev_cr_write(dev_cr_read() & ~DEV_CR_SL_DEV_EN);
+	}
 }

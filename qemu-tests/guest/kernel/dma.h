@@ -8,4 +8,7 @@
  * report each target's bytes before and after as "SKLTEST dma ..." lines. */
 void dma_attack(uint32_t slb_base);
 
+/* DEV_CR of node 0 (our QEMU's AMD northbridge model, 00:18.3), 0xFFFFFFFF without one. */
+uint32_t dev_cr_read(void);
+
 #endif

@@ -50,6 +50,24 @@ static void report_regs(const struct entry_regs *r)
 	reg("entry", (uint32_t)kernel_entry);
 }
 
+/*
+ * What a kernel looks at to recognise a SKINIT launch (Xen, Linux): the CPUID SKINIT bit
+ * (Fn8000_0001 ECX bit 12) and VM_CR (MSR 0xC0010114) with R_INIT set by SKINIT. EFER (SVME
+ * cleared by SKINIT) is in the entry registers. Neither is changed by SKL, so reading them here
+ * rather than at the first instruction shows the same values.
+ */
+static void report_launch_view(void)
+{
+	uint32_t eax = 0x80000001, ebx, ecx, edx, lo, hi;
+
+	__asm__ volatile("cpuid" : "+a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx));
+	reg("cpuid_80000001_ecx", ecx);
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(0xC0010114u));
+	reg("vm_cr", lo);
+	/* SKINIT sets SL_DEV_EN (bit 5); SKL must have lifted it before the hand-off. */
+	reg("dev_cr", dev_cr_read());
+}
+
 static __attribute__((noreturn)) void tpm_error(const char *why)
 {
 	con_puts("SKLTEST error ");
@@ -64,6 +82,7 @@ void kernel_main(void)
 	const char *err;
 
 	report_regs(&entry_regs);
+	report_launch_view();
 
 	/* SKL must leave locality 2 released (Xen requests it per operation). */
 	con_puts("SKLTEST tis loc2_access 0x");

@@ -1,42 +1,40 @@
 /*
- * skinit_enter(slb_base, entry_addr): stands in for the SKINIT instruction, which QEMU's TCG
- * decodes as #UD (shared/docs/qemu.md §1.1, §2.8). State set as AMD APM vol. 2 §15.27 describes
- * it, except: EFER.SVME stays 1 (CLGI needs it; real SKINIT leaves EFER = 0), DS/ES/FS/GS are flat
- * data rather than "unusable", and nothing is reset or DMA-protected.
+ * skinit_enter(slb_base, entry_addr): what GRUB's slaunch does last, then the SKINIT instruction
+ * itself (our patched QEMU implements it: qemu-tests/qemu/). GRUB first sends INIT to every AP
+ * (SKINIT requires them in INIT) and sets EFER.SVME; the launcher has already relinquished TPM
+ * locality 0. SKINIT then resets the CPU as INIT does, sets the state of AMD APM vol. 2 §15.27
+ * (EAX = base, EDX = family/model/stepping, ESP = base + 64 KiB, CS 0x08, SS 0x10, EFER = 0,
+ * GIF = 0, VM_CR.R_INIT), makes the locality-4 measurement of SLB[0, word[1]) and jumps to
+ * base + word[0]. entry_addr is unused: the CPU reads the entry from the SLB header.
  */
 	.code32
 	.text
 	.globl skinit_enter
 skinit_enter:
 	cli
-	movl	4(%esp), %eax
-	movl	%eax, slb_base
-	movl	8(%esp), %eax
-	movl	%eax, slb_entry
+	movl	4(%esp), %ebx		/* SLB base (SKINIT takes it in EAX) */
 
-	/* GIF = 0 needs CLGI, and CLGI needs EFER.SVME (TCG never shows the SKINIT CPUID bit). */
+	/* INIT IPI to all APs: ICR = all excluding self, INIT (the value GRUB writes). */
+	movl	$0x000C0500, 0xFEE00300
+1:	testl	$(1 << 12), 0xFEE00300	/* delivery status: send pending */
+	jnz	1b
+
+	/* EFER.SVME = 1, as GRUB does before SKINIT. */
 	movl	$0xC0000080, %ecx
 	rdmsr
 	orl	$(1 << 12), %eax
 	wrmsr
-	clgi
 
-	/* SKINIT's CS = 0x08 flat code, SS = 0x10 flat data. */
-	call	dl_flat_state
-	movl	$1, %eax
-	cpuid
-	movl	%eax, %edx		/* EDX = family/model/stepping */
-	movl	slb_base, %eax		/* EAX = SLB base */
-	leal	0x10000(%eax), %esp	/* ESP = SLB base + 64 KiB */
-	xorl	%ebx, %ebx
-	xorl	%ecx, %ecx
-	xorl	%esi, %esi
-	xorl	%edi, %edi
-	xorl	%ebp, %ebp
-	jmp	*slb_entry
+	/* Time stamp for the instruction-count benchmark (mailbox + 0x18). */
+	rdtsc
+	movl	%eax, 0x00500018
+	movl	%edx, 0x0050001C
+	movl	%ebx, %eax
+	skinit	%eax
+	ud2				/* not reached: SKINIT does not return */
 
 /*
- * The CPU state both dynamic launches leave (skinit_enter, txt_enter): this GDT (0x08 flat 32-bit
+ * The CPU state GETSEC[SENTER] leaves for txt_enter (SKINIT sets its own): this GDT (0x08 flat 32-bit
  * code, 0x10 flat data) with every segment reloaded, IDT limit 0 (an exception shuts down),
  * EFLAGS = 2 (only the reserved bit; IF = 0), and the time stamp for the instruction-count
  * benchmark (with -icount shift=0 the TSC counts instructions) at mailbox + 0x18; the kernel
@@ -76,8 +74,4 @@ gdt_desc:
 	.word	0
 idt_null:
 	.word	0
-	.long	0
-slb_base:
-	.long	0
-slb_entry:
 	.long	0
