@@ -200,6 +200,19 @@ impl<M: Mmio> TpmTransport for Tis<M> {
         }
     }
 
+    /// Every locality whose ACCESS reads valid and active is given up (a
+    /// register reading all ones, as a locked locality can, is not active).
+    fn release_all_localities(&mut self) {
+        self.active = None;
+        for l in 0..=4 {
+            let base = l * 0x1000;
+            let a = self.mmio.read8(base + ACCESS);
+            if a != 0xFF && a & (ACCESS_VALID | ACCESS_ACTIVE_LOCALITY) == (ACCESS_VALID | ACCESS_ACTIVE_LOCALITY) {
+                self.mmio.write8(base + ACCESS, ACCESS_ACTIVE_LOCALITY);
+            }
+        }
+    }
+
     fn transmit<'r>(&mut self, cmd: &[u8], rsp: &'r mut [u8]) -> Result<&'r [u8], TpmError> {
         let base = self.reg()?;
         self.send(base, cmd)?;
