@@ -11,7 +11,11 @@
 //! The PSP path ([`run_psp_path`]), after the SLRT is validated:
 //! 1. release every TPM locality (the PSP refuses LAUNCH while one is held);
 //! 2. LAUNCH;
-//! 3. request locality 2 again (the PSP unlocks it with a good LAUNCH);
+//! 3. make every IOMMU block every device (`dma::protect_under_psp`, passed
+//!    in): the service lifted SKINIT's protection of the SLB, and the TMR
+//!    GRUB sized may not cover the MBI and modules the kernel measures;
+//!    then request locality 2 again (the service unlocks it with a good
+//!    LAUNCH);
 //! 4. the TPM's banks: TPM 2.0 with SHA-256 required (the PSP logs only it);
 //! 5. EXTEND_OSSL_DIGEST over the DLME where it lies (never a copy);
 //! 6. GET_TCG_LOGS; parse the PSP's log and check every record;
@@ -32,6 +36,7 @@ use skl_bootinfo::event_log::{events, parse_tcg2_header, AlgSize, Tcg2Log, EV_SL
 use skl_bootinfo::slrt::log_format;
 
 use super::{Capability, Found, Mailbox, PspError, PspHw};
+use crate::dma::DmaError;
 use crate::error::LaunchError;
 use crate::hash::{digest_all, BankSet, Digest, DigestList, HashAlg, MAX_BANKS};
 use crate::launch::{extend, LaunchPlan};
@@ -131,10 +136,13 @@ pub fn run_psp_path<X: SplitMemory + PspHw, T: TpmTransport>(
     mbox: &Mailbox,
     plan: &LaunchPlan,
     slb_image: PhysRange,
+    dma: impl FnOnce() -> Result<(), DmaError>,
 ) -> Result<PspReport, LaunchError> {
     tpm.release_all_localities();
     mbox.launch(x)?;
-    let r = after_launch(x, tpm, mbox, plan, slb_image);
+    // The service lifted SKINIT's protection of the SLB: now the IOMMUs
+    // can read SKL's tables (`dma::protect_under_psp`).
+    let r = dma().map_err(LaunchError::Dma).and_then(|()| after_launch(x, tpm, mbox, plan, slb_image));
     tpm.relinquish_locality();
     r
 }

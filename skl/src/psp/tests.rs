@@ -63,7 +63,7 @@ fn extend(alg: u16, old: &[u8], digest: &[u8]) -> Vec<u8> {
 fn psp_launch(m: &mut FakeMachine) -> Result<PspReport, LaunchError> {
     let s = choose(m)?.expect("the PSP path");
     let mut t = m.tpm_port();
-    run_psp_path(m, &mut t, &s.mailbox, &plan(), slb())
+    run_psp_path(m, &mut t, &s.mailbox, &plan(), slb(), || Ok(()))
 }
 
 /// SKL extended nothing: no PCR_Extend reached the TPM, whatever the PSP
@@ -410,7 +410,7 @@ fn a_log_too_small_for_the_merge_stops_before_any_skl_extend() {
     let mut p = plan();
     p.log.as_mut().unwrap().range = PhysRange::new(PhysAddr(LOG), 0x180).unwrap();
     let mut t = m.tpm_port();
-    let e = run_psp_path(&mut m, &mut t, &s.mailbox, &p, slb()).unwrap_err();
+    let e = run_psp_path(&mut m, &mut t, &s.mailbox, &p, slb(), || Ok(())).unwrap_err();
     assert!(matches!(e, LaunchError::LogFull { .. } | LaunchError::BadLogRange { .. }), "{e:?}");
     skl_extended_nothing(&m);
 }
@@ -423,7 +423,7 @@ fn launch_is_refused_while_a_locality_is_held() {
     m.tpm.borrow_mut().active = Some(0);
     let mut t = m.tpm_port();
     t.no_release = true;
-    let e = run_psp_path(&mut m, &mut t, &s.mailbox, &plan(), slb()).unwrap_err();
+    let e = run_psp_path(&mut m, &mut t, &s.mailbox, &plan(), slb(), || Ok(())).unwrap_err();
     assert_eq!(e, LaunchError::Psp(PspError::LaunchRefused { cmd: 4 }));
     assert_eq!(m.psp.commands, [0x01, 0x04], "nothing after the refused LAUNCH");
     skl_extended_nothing(&m);
@@ -437,7 +437,7 @@ fn the_kernel_commands_follow_the_launch_rules() {
     let s = choose(&mut m).unwrap().unwrap();
     assert_eq!(s.mailbox.tpm_locality_access(&mut m), Err(PspError::LaunchRefused { cmd: 8 }), "refused before launch");
     let mut t = m.tpm_port();
-    run_psp_path(&mut m, &mut t, &s.mailbox, &plan(), slb()).unwrap();
+    run_psp_path(&mut m, &mut t, &s.mailbox, &plan(), slb(), || Ok(())).unwrap();
     assert_eq!(s.mailbox.tmr_release(&mut m, 0), Ok(()));
     assert_eq!(s.mailbox.tmr_release(&mut m, 9), Err(PspError::TmrDestroyFailed { cmd: 3 }));
     assert_eq!(s.mailbox.tpm_locality_access(&mut m), Ok(()));
@@ -453,4 +453,39 @@ fn tis_release_all_gives_up_every_active_locality() {
     let mut t = Tis::open(FakeTis(std::cell::RefCell::new(FakeTpm::new(&[SHA256]))), Locality::TWO).unwrap();
     t.release_all_localities();
     assert_eq!(t.into_inner().0.into_inner().active, None);
+}
+
+#[test]
+fn an_unopened_tis_releases_what_another_held_then_takes_locality_2() {
+    use crate::fake_tpm::{FakeTis, FakeTpm};
+    use crate::tpm::tis::Tis;
+    use crate::tpm::tpm2::Tpm2;
+    use crate::tpm::{Locality, Pcr, TpmTransport};
+    let mut fake = FakeTpm::new(&[SHA256]);
+    fake.active = Some(0);
+    let mut t = Tis::unopened_tpm20(FakeTis(std::cell::RefCell::new(fake)));
+    t.release_all_localities();
+    t.request_locality(Locality::TWO).unwrap();
+    assert_eq!(Tpm2::new(&mut t).pcr_banks(Pcr::DRTM_CODE).unwrap().len(), 1);
+    t.relinquish_locality();
+    assert_eq!(t.into_inner().0.into_inner().active, None);
+}
+
+#[test]
+fn dma_protection_runs_after_launch_and_its_failure_stops_the_launch() {
+    let mut m = machine(&[SHA1, SHA256]);
+    let s = choose(&mut m).unwrap().unwrap();
+    let mut t = m.tpm_port();
+    let launched = std::cell::Cell::new(None);
+    // The service unlocks localities 1-2 with a good LAUNCH.
+    let locked = m.locked.clone();
+    let e = run_psp_path(&mut m, &mut t, &s.mailbox, &plan(), slb(), || {
+        launched.set(Some(!locked.get()));
+        Err(crate::dma::DmaError::NoIommu)
+    });
+    assert_eq!(e, Err(LaunchError::Dma(crate::dma::DmaError::NoIommu)));
+    assert_eq!(launched.get(), Some(true), "after a good LAUNCH");
+    assert_eq!(m.psp.commands, [0x01, 0x04], "nothing sent after");
+    skl_extended_nothing(&m);
+    assert_eq!(m.tpm.borrow().active, None);
 }

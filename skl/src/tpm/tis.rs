@@ -70,6 +70,15 @@ impl<M: Mmio> Tis<M> {
         }
     }
 
+    /// A TPM 2.0 interface holding no locality, for the PSP path: nothing
+    /// may be held before LAUNCH, and locality 2 is requested after it. A
+    /// TPM 1.2 there fails the first TPM 2.0 command (the PCR bank query),
+    /// and the launch stops.
+    #[cfg(any(test, feature = "psp"))]
+    pub fn unopened_tpm20(mmio: M) -> Self {
+        Tis { mmio, family: TpmFamily::Tpm20, active: None }
+    }
+
     fn probe_family(&mut self) -> Result<TpmFamily, TpmError> {
         let mut cmd = [0u8; super::MAX_MESSAGE];
         let n = super::tpm2::encode_get_capability_pcrs(&mut cmd);
