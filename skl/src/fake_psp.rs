@@ -38,6 +38,9 @@ pub fn sha256(b: &[u8]) -> [u8; 32] {
     Sha256::digest(b).into()
 }
 
+/// An edit of the PSP's log bytes before GET_TCG_LOGS returns them.
+pub type LogEdit = Box<dyn FnMut(&mut Vec<u8>)>;
+
 /// The PSP's side.
 pub struct FakePsp {
     pub device: u16,
@@ -60,7 +63,7 @@ pub struct FakePsp {
     /// Where GET_TCG_LOGS says the log is.
     pub log_at: u64,
     /// Applied to the log bytes before GET_TCG_LOGS returns them.
-    pub corrupt_log: Option<fn(&mut Vec<u8>)>,
+    pub corrupt_log: Option<LogEdit>,
     /// Keep localities 1-2 locked even after a good LAUNCH.
     pub keep_locked: bool,
     /// Every command ID written, in order.
@@ -233,7 +236,7 @@ impl FakeMachine {
             }
             0x07 => {
                 let mut log = self.psp_log_bytes();
-                if let Some(f) = self.psp.corrupt_log {
+                if let Some(f) = self.psp.corrupt_log.as_mut() {
                     f(&mut log);
                 }
                 let at = self.psp.log_at;

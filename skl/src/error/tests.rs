@@ -116,7 +116,8 @@ fn named(e: &LaunchError) -> bool {
             | PspError::DlmeTooLarge { .. }
             | PspError::BadTcgLog { .. }
             | PspError::TcgLogRange { .. }
-            | PspError::NeedsSha256Bank => true,
+            | PspError::NeedsSha256Bank
+            | PspError::PcrMismatch { .. } => true,
         },
         LaunchError::NoDlInfo
         | LaunchError::DceMismatch { .. }
@@ -249,6 +250,7 @@ fn every_error() -> Vec<LaunchError> {
         PspError::BadTcgLog { offset: 0 },
         PspError::TcgLogRange { addr: 0 },
         PspError::NeedsSha256Bank,
+        PspError::PcrMismatch { alg: 0, pcr: 0 },
     ];
     let mut v = vec![
         L::NoDlInfo,

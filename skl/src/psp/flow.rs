@@ -18,7 +18,9 @@
 //!    LAUNCH);
 //! 4. the TPM's banks: TPM 2.0 with SHA-256 required (the PSP logs only it);
 //! 5. EXTEND_OSSL_DIGEST over the DLME where it lies (never a copy);
-//! 6. GET_TCG_LOGS; parse the PSP's log and check every record;
+//! 6. GET_TCG_LOGS; parse the PSP's log, check every record, and check
+//!    that it replays, from SKINIT's value, to the TPM's PCR 17 and 18 in
+//!    every bank (TPM2_PCR_Read);
 //! 7. write the DRTM log: SKL's "SKINIT" event, the PSP's records (bar its
 //!    own SL-image record 0x8001) with each of the TPM's banks the record
 //!    has no digest for given the placeholder digest (0x01, then zeros),
@@ -32,7 +34,7 @@
 
 use skl_bootinfo::addr::PhysRange;
 use skl_bootinfo::drtm;
-use skl_bootinfo::event_log::{events, parse_tcg2_header, AlgSize, Tcg2Log, EV_SLAUNCH};
+use skl_bootinfo::event_log::{events, parse_tcg2_header, AlgSize, Event2, Tcg2Header, Tcg2Log, EV_SLAUNCH};
 use skl_bootinfo::slrt::log_format;
 
 use super::{Capability, Found, Mailbox, PspError, PspHw};
@@ -188,9 +190,38 @@ fn after_launch<X: SplitMemory + PspHw, T: TpmTransport>(
     let dlme = x.read(plan.dlme).ok_or(LaunchError::DlmeAbove4G { end: plan.dlme.end() })?;
     let dlme = digest_all(banks, dlme);
 
-    // Check the PSP's log whole before any of it is logged or extended.
+    // Check the PSP's log whole before any of it is logged or extended:
+    // it parses, and replayed from SKINIT's value it gives the TPM's PCR
+    // 17 and 18 in every bank (a bank a record has no digest for must
+    // not have moved).
     let psp = x.read(psp_range).ok_or(PspError::TcgLogRange { addr: psp_log.addr })?;
     let merged = check_psp_log(psp)?;
+    for alg in banks.iter() {
+        let one = BankSet::from_iter([alg]);
+        let chain = |old: &Digest, d: &[u8]| {
+            let mut b = [0u8; 2 * crate::hash::MAX_DIGEST];
+            let n = alg.digest_size();
+            b[..n].copy_from_slice(old.as_bytes());
+            b[n..2 * n].copy_from_slice(d);
+            *digest_all(one, &b[..2 * n]).iter().next().unwrap_or(old)
+        };
+        let zero = Digest::new(alg, &[0; crate::hash::MAX_DIGEST]);
+        let own = skinit.get(alg).map_or(&[][..], |d| d.as_bytes());
+        let mut want = [chain(&zero, own), zero];
+        for_each_record(psp, &mut |e, h, _| {
+            if let Some((_, d)) = e.digests(h).find(|(id, d)| *id == alg.id() && d.len() == alg.digest_size()) {
+                let i = (e.pcr - 17) as usize;
+                want[i] = chain(&want[i], d);
+            }
+            Ok(())
+        })?;
+        let got = Tpm2::new(tpm).pcr_read_drtm(alg)?;
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            if g != w {
+                return Err(PspError::PcrMismatch { alg: alg.id(), pcr: 17 + i as u8 }.into());
+            }
+        }
+    }
 
     if let Some(log) = plan.log {
         if log.format != log_format::TPM20_TCG {
@@ -203,12 +234,12 @@ fn after_launch<X: SplitMemory + PspHw, T: TpmTransport>(
 
     // Extends: the placeholders, in the log's order, then SKL's own.
     let psp = x.read(psp_range).ok_or(PspError::TcgLogRange { addr: psp_log.addr })?;
-    for_each_record(psp, &mut |pcr, have| {
+    for_each_record(psp, &mut |e, _, have| {
         let lack: BankSet = banks.iter().filter(|a| !have.contains(*a)).collect();
         if lack.is_empty() {
             return Ok(());
         }
-        extend(tpm, Pcr(pcr as u8), &placeholders(lack)).map_err(LaunchError::Tpm)
+        extend(tpm, Pcr(e.pcr as u8), &placeholders(lack)).map_err(LaunchError::Tpm)
     })?;
     extend(tpm, Pcr::DRTM_CODE, &entry)?;
     extend(tpm, Pcr::DRTM_CODE, &dlme)?;
@@ -237,7 +268,10 @@ fn placeholders(banks: BankSet) -> DigestList {
 /// it has a digest for, its offset). Each must name PCR 17 or 18 and carry
 /// a SHA-256 digest; the log's header must parse.
 /// One copy for both uses (`dyn`: generic, it was two, 0.3 KiB more).
-fn for_each_record(psp: &[u8], f: &mut dyn FnMut(u32, BankSet) -> Result<(), LaunchError>) -> Result<u32, LaunchError> {
+fn for_each_record(
+    psp: &[u8],
+    f: &mut dyn FnMut(&Event2<'_>, &Tcg2Header, BankSet) -> Result<(), LaunchError>,
+) -> Result<u32, LaunchError> {
     let h = parse_tcg2_header(psp).map_err(|_| PspError::BadTcgLog { offset: 0 })?;
     let mut n = 0;
     for e in events(psp, &h) {
@@ -250,14 +284,14 @@ fn for_each_record(psp: &[u8], f: &mut dyn FnMut(u32, BankSet) -> Result<(), Lau
         if !(e.pcr == 17 || e.pcr == 18) || !have.contains(HashAlg::Sha256) {
             return Err(PspError::BadTcgLog { offset }.into());
         }
-        f(e.pcr, have)?;
+        f(&e, &h, have)?;
         n += 1;
     }
     Ok(n)
 }
 
 fn check_psp_log(psp: &[u8]) -> Result<u32, LaunchError> {
-    for_each_record(psp, &mut |_, _| Ok(()))
+    for_each_record(psp, &mut |_, _, _| Ok(()))
 }
 
 fn log_offset(e: skl_bootinfo::event_log::LogError) -> u32 {

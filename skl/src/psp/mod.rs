@@ -179,6 +179,10 @@ pub enum PspError {
     TcgLogRange { addr: u64 },
     /// The PSP path needs a TPM 2.0 with a SHA-256 bank (the PSP's log).
     NeedsSha256Bank,
+    /// The PSP's log, replayed from SKINIT's value, does not give the
+    /// TPM's PCR 17/18 in this bank: a log altered in memory, or extends
+    /// the service made without logging them.
+    PcrMismatch { alg: u16, pcr: u8 },
 }
 
 impl PspError {
@@ -231,6 +235,7 @@ impl PspError {
             PspError::BadTcgLog { .. } => 0x25,
             PspError::TcgLogRange { .. } => 0x26,
             PspError::NeedsSha256Bank => 0x27,
+            PspError::PcrMismatch { .. } => 0x28,
         }
     }
 
@@ -260,6 +265,7 @@ impl PspError {
             PspError::BadTcgLog { offset } => offset,
             PspError::TcgLogRange { addr } => addr as u32,
             PspError::NeedsSha256Bank => 0,
+            PspError::PcrMismatch { alg, pcr } => ((alg as u32) << 8) | pcr as u32,
         }
     }
 }

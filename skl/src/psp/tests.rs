@@ -22,12 +22,25 @@ const LOG_SIZE: u64 = 0x8000;
 const SHA1: u16 = 0x0004;
 const SHA384: u16 = 0x000C;
 
+/// RAM of recognisable bytes and a TPM as SKINIT leaves it: PCR 17 =
+/// E(0, H(SLB measured part)) in every bank, PCR 18 = 0.
 fn machine(banks: &[u16]) -> FakeMachine {
     let mut ram = FakeRam::new(RAM, 0x80_0000);
-    for (i, b) in ram.bytes.iter_mut().enumerate() {
+    // A 256-byte period, written once and copied (the tests build many
+    // machines; a byte loop over 8 MiB is slow unoptimised).
+    for (i, b) in ram.bytes[..256].iter_mut().enumerate() {
         *b = (i * 7 + 3) as u8;
     }
-    FakeMachine::new(ram, banks)
+    for k in 1..ram.bytes.len() / 256 {
+        ram.bytes.copy_within(..256, k * 256);
+    }
+    let m = FakeMachine::new(ram, banks);
+    let slb = bytes(&m, SLB, MEASURED);
+    for &alg in banks {
+        let zero = vec![0; hash(alg, b"").len()];
+        m.tpm.borrow_mut().pcrs.insert((alg, 17), extend(alg, &zero, &hash(alg, &slb)));
+    }
+    m
 }
 
 fn plan() -> LaunchPlan {
@@ -233,9 +246,11 @@ fn good_psp_launch_merges_the_psp_log_and_replays_in_every_bank() {
     assert_eq!(m.tpm.borrow().active, None, "locality released before hand-off");
     let cmds = m.tpm.borrow().commands.clone();
     assert!(cmds.iter().all(|&(_, l)| l == 2), "every TPM command at locality 2: {cmds:x?}");
-    // GetCapability, 5 placeholder extends (SHA-1 and SHA-384 lack every
-    // PSP record), entry offset, DLME.
-    assert_eq!(cmds.iter().map(|c| c.0).collect::<Vec<_>>(), [0x17A, 0x182, 0x182, 0x182, 0x182, 0x182, 0x182, 0x182]);
+    // GetCapability, PCR_Read per bank (the service's log checked against
+    // the TPM), 5 placeholder extends (SHA-1 and SHA-384 lack every PSP
+    // record), entry offset, DLME.
+    let want = [0x17A, 0x17E, 0x17E, 0x17E, 0x182, 0x182, 0x182, 0x182, 0x182, 0x182, 0x182];
+    assert_eq!(cmds.iter().map(|c| c.0).collect::<Vec<_>>(), want);
 
     let log = bytes(&m, LOG, LOG_SIZE);
     let h = parse_tcg2_header(&log).unwrap();
@@ -248,8 +263,8 @@ fn good_psp_launch_merges_the_psp_log_and_replays_in_every_bank() {
     assert_eq!(ev[7].data, b"DLME");
     assert!(ev.iter().all(|e| e.ev_type != EV_PSP_SL_IMAGE));
 
-    // Replay: from SKINIT's value (the CPU's extend, before the fake's
-    // state starts) the log gives the TPM's PCR 17 and 18 in every bank.
+    // Replay: from the DRTM reset's zeros the log gives the TPM's PCR 17
+    // and 18 in every bank.
     let slb_image = bytes(&m, SLB, MEASURED);
     for alg in banks {
         let zero = vec![0; hash(alg, b"").len()];
@@ -262,8 +277,7 @@ fn good_psp_launch_merges_the_psp_log_and_replays_in_every_bank() {
                 assert!(d[1..].iter().all(|&b| b == 0), "placeholder");
             }
             if i == 0 {
-                assert_eq!(d, hash(alg, &slb_image));
-                continue; // SKINIT: the CPU's extend, logged only
+                assert_eq!(d, hash(alg, &slb_image), "SKINIT: the CPU's extend, logged by SKL");
             }
             match e.pcr {
                 17 => pcr17 = extend(alg, &pcr17, &d),
@@ -291,7 +305,7 @@ fn sha256_only_tpm_needs_no_placeholders() {
     let mut m = machine(&[SHA256]);
     psp_launch(&mut m).unwrap();
     let cmds: Vec<u32> = m.tpm.borrow().commands.iter().map(|c| c.0).collect();
-    assert_eq!(cmds, [0x17A, 0x182, 0x182]);
+    assert_eq!(cmds, [0x17A, 0x17E, 0x182, 0x182]);
 }
 
 #[test]
@@ -395,7 +409,7 @@ fn a_malformed_psp_log_stops_before_any_skl_extend() {
         ),
     ];
     for (i, (corrupt, offset_ok)) in cases.into_iter().enumerate() {
-        let e = psp_fails(&b, |m| m.psp.corrupt_log = Some(corrupt));
+        let e = psp_fails(&b, |m| m.psp.corrupt_log = Some(Box::new(corrupt)));
         match e {
             LaunchError::Psp(PspError::BadTcgLog { offset }) => assert!(offset_ok(offset), "case {i}: {offset}"),
             e => panic!("case {i}: {e:?}"),
@@ -488,4 +502,80 @@ fn dma_protection_runs_after_launch_and_its_failure_stops_the_launch() {
     assert_eq!(m.psp.commands, [0x01, 0x04], "nothing sent after");
     skl_extended_nothing(&m);
     assert_eq!(m.tpm.borrow().active, None);
+}
+
+/// A PSP log mutated at random (a fixed xorshift seed): the launch never
+/// panics; it either stops with SKL having extended nothing, or succeeds
+/// with a DRTM log that replays to the TPM in every bank.
+#[test]
+fn mutated_psp_logs_stop_cleanly_or_replay() {
+    let banks = [SHA1, SHA256];
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let (mut ok, mut refused) = (0, 0);
+    for _ in 0..300 {
+        let r = next();
+        let edits: Vec<(usize, u8)> = (0..1 + r % 4).map(|_| (next() as usize, next() as u8)).collect();
+        let cut = if r & 0x100 != 0 { Some(next() as usize) } else { None };
+        let mut m = machine(&banks);
+        m.psp.corrupt_log = Some(Box::new(move |l: &mut Vec<u8>| {
+            for &(at, v) in &edits {
+                let i = at % l.len();
+                l[i] ^= v;
+            }
+            if let Some(c) = cut {
+                l.truncate(c % (l.len() + 1));
+            }
+        }));
+        match psp_launch(&mut m) {
+            Ok(_) => {
+                ok += 1;
+                let log = bytes(&m, LOG, LOG_SIZE);
+                let h = parse_tcg2_header(&log).unwrap();
+                for alg in banks {
+                    let (mut p17, mut p18) = (vec![0; hash(alg, b"").len()], vec![0; hash(alg, b"").len()]);
+                    for (i, e) in events(&log, &h).enumerate() {
+                        let d = e.unwrap().digests(&h).find(|(a, _)| *a == alg).unwrap().1.to_vec();
+                        let e = events(&log, &h).nth(i).unwrap().unwrap();
+                        match e.pcr {
+                            17 => p17 = extend(alg, &p17, &d),
+                            18 => p18 = extend(alg, &p18, &d),
+                            p => panic!("PCR {p} merged"),
+                        }
+                    }
+                    let t = m.tpm.borrow();
+                    assert_eq!((t.pcr(alg, 17), t.pcr(alg, 18)), (&p17[..], &p18[..]), "bank {alg:#x}");
+                }
+            }
+            Err(_) => {
+                refused += 1;
+                skl_extended_nothing(&m);
+                assert_eq!(m.tpm.borrow().active, None);
+            }
+        }
+    }
+    assert!(ok > 0 && refused > 0, "ok {ok}, refused {refused}");
+}
+
+#[test]
+fn a_psp_log_that_does_not_replay_to_the_tpm_stops_the_launch() {
+    // The service's DLME record altered in memory after it was extended.
+    let e = psp_fails(&[SHA1, SHA256], |m| {
+        m.psp.corrupt_log = Some(Box::new(|l: &mut Vec<u8>| {
+            let at = l.windows(4).position(|w| w == EV_PSP_OSSL.to_le_bytes()).unwrap() + 4 + 4 + 2;
+            l[at] ^= 1;
+        }))
+    });
+    assert_eq!(e, LaunchError::Psp(PspError::PcrMismatch { alg: SHA256, pcr: 17 }));
+    // A service that also extends SHA-1 without logging it: SKL cannot
+    // write a log that replays there.
+    let e = psp_fails(&[SHA1, SHA256], |m| {
+        m.tpm.borrow_mut().pcrs.insert((SHA1, 18), vec![9; 20]);
+    });
+    assert_eq!(e, LaunchError::Psp(PspError::PcrMismatch { alg: SHA1, pcr: 18 }));
 }
