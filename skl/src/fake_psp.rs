@@ -66,6 +66,10 @@ pub struct FakePsp {
     pub corrupt_log: Option<LogEdit>,
     /// Keep localities 1-2 locked even after a good LAUNCH.
     pub keep_locked: bool,
+    /// Not the service: a register window (RAM the bootloader pointed the
+    /// SMN base at) that answers every command with success, extends
+    /// nothing, logs nothing and holds no locality.
+    pub impostor: bool,
     /// Every command ID written, in order.
     pub commands: Vec<u8>,
     /// Every (address, size) EXTEND_OSSL hashed.
@@ -96,6 +100,7 @@ impl FakePsp {
             log_at: 0x60_0000,
             corrupt_log: None,
             keep_locked: false,
+            impostor: false,
             commands: vec![],
             ossl: vec![],
             launched: false,
@@ -201,6 +206,14 @@ impl FakeMachine {
             return (s, self.psp.args);
         }
         let a = self.psp.args;
+        if self.psp.impostor {
+            self.locked.set(false);
+            return match cmd {
+                0x01 => (0, self.psp.capability),
+                0x07 => self.execute_get_logs(),
+                _ => (0, a),
+            };
+        }
         match cmd {
             0x01 => (0, self.psp.capability),
             0x04 => {
@@ -234,18 +247,7 @@ impl FakeMachine {
                 self.record(17, EV_PSP_OSSL, sha256(b"AMDSL"), b"AMDSL marker");
                 (0, a)
             }
-            0x07 => {
-                let mut log = self.psp_log_bytes();
-                if let Some(f) = self.psp.corrupt_log.as_mut() {
-                    f(&mut log);
-                }
-                let at = self.psp.log_at;
-                let r = PhysRange::new(PhysAddr(at), log.len() as u64).unwrap();
-                if let Some(b) = self.ram.write(r) {
-                    b.copy_from_slice(&log);
-                }
-                (0, [log.len() as u32, at as u32, (at >> 32) as u32])
-            }
+            0x07 => self.execute_get_logs(),
             0x03 => (if tmr < 8 { 0 } else { 0x4 }, a),
             0x08 if !self.psp.launched => (0x2, a),
             0x08 => {
@@ -254,6 +256,19 @@ impl FakeMachine {
             }
             _ => (0x1, a),
         }
+    }
+
+    fn execute_get_logs(&mut self) -> (u16, [u32; 3]) {
+        let mut log = self.psp_log_bytes();
+        if let Some(f) = self.psp.corrupt_log.as_mut() {
+            f(&mut log);
+        }
+        let at = self.psp.log_at;
+        let r = PhysRange::new(PhysAddr(at), log.len() as u64).unwrap();
+        if let Some(b) = self.ram.write(r) {
+            b.copy_from_slice(&log);
+        }
+        (0, [log.len() as u32, at as u32, (at >> 32) as u32])
     }
 
     /// What the emulator does when LAUNCH fails: PCR 18 capped.

@@ -579,3 +579,22 @@ fn a_psp_log_that_does_not_replay_to_the_tpm_stops_the_launch() {
     });
     assert_eq!(e, LaunchError::Psp(PspError::PcrMismatch { alg: SHA1, pcr: 18 }));
 }
+
+#[test]
+fn an_impostor_mailbox_is_stopped_by_the_dma_step() {
+    use crate::dma::fake::{FakeFabric, SLB as FABRIC_SLB};
+    use crate::dma::{protect_under_psp, Bdf, DmaError};
+    // Answers like an enabled service, extends and logs nothing (its empty
+    // log replays to the TPM), but nothing lifts SKINIT's protection of
+    // the SLB: the IOMMUs cannot read SKL's tables.
+    let mut m = machine(&[SHA256]);
+    m.psp.impostor = true;
+    let s = choose(&mut m).unwrap().unwrap();
+    let mut t = m.tpm_port();
+    let mut fabric = FakeFabric::new(0x19, 1, &[Bdf::new(0, 0, 2)]);
+    let e = run_psp_path(&mut m, &mut t, &s.mailbox, &plan(), slb(), || {
+        protect_under_psp(&mut fabric, PhysAddr(FABRIC_SLB)).map(|_| ())
+    });
+    assert!(matches!(e, Err(LaunchError::Dma(DmaError::IommuTimeout { .. }))), "{e:?}");
+    skl_extended_nothing(&m);
+}
