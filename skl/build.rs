@@ -11,7 +11,7 @@ fn main() {
         let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
         println!("cargo::rustc-cfg=skl_baremetal");
         // Both payloads share the 64 KiB layout.
-        for bin in ["skl", "skl-txt"] {
+        for bin in ["skl", "skl-txt", "skl-psp"] {
             println!("cargo::rustc-link-arg-bin={bin}=-T{dir}/../linker/skl.ld");
             // RELR: 24 bytes of relocations instead of ~1 KiB of RELA.
             println!("cargo::rustc-link-arg-bin={bin}=-zpack-relative-relocs");

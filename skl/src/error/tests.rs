@@ -117,7 +117,9 @@ fn named(e: &LaunchError) -> bool {
             | PspError::BadTcgLog { .. }
             | PspError::TcgLogRange { .. }
             | PspError::NeedsSha256Bank
-            | PspError::PcrMismatch { .. } => true,
+            | PspError::PcrMismatch { .. }
+            | PspError::NotDlmeMode
+            | PspError::NoService => true,
         },
         LaunchError::NoDlInfo
         | LaunchError::DceMismatch { .. }
@@ -251,6 +253,8 @@ fn every_error() -> Vec<LaunchError> {
         PspError::TcgLogRange { addr: 0 },
         PspError::NeedsSha256Bank,
         PspError::PcrMismatch { alg: 0, pcr: 0 },
+        PspError::NotDlmeMode,
+        PspError::NoService,
     ];
     let mut v = vec![
         L::NoDlInfo,

@@ -183,6 +183,12 @@ pub enum PspError {
     /// TPM's PCR 17/18 in this bank: a log altered in memory, or extends
     /// the service made without logging them.
     PcrMismatch { alg: u16, pcr: u8 },
+    /// The PSP path takes only a Secure Launch kernel (a TXT MLE header in
+    /// the DLME): SKL's Multiboot2 mode is not on it yet.
+    NotDlmeMode,
+    /// A PSP-only image (`skl-psp`) on a platform whose DRTM service is
+    /// absent or off: the bootloader should have chosen the plain image.
+    NoService,
 }
 
 impl PspError {
@@ -236,6 +242,8 @@ impl PspError {
             PspError::TcgLogRange { .. } => 0x26,
             PspError::NeedsSha256Bank => 0x27,
             PspError::PcrMismatch { .. } => 0x28,
+            PspError::NotDlmeMode => 0x29,
+            PspError::NoService => 0x2A,
         }
     }
 
@@ -264,7 +272,7 @@ impl PspError {
             PspError::DlmeTooLarge { size } => (size >> 32) as u32,
             PspError::BadTcgLog { offset } => offset,
             PspError::TcgLogRange { addr } => addr as u32,
-            PspError::NeedsSha256Bank => 0,
+            PspError::NeedsSha256Bank | PspError::NotDlmeMode | PspError::NoService => 0,
             PspError::PcrMismatch { alg, pcr } => ((alg as u32) << 8) | pcr as u32,
         }
     }
