@@ -14,8 +14,12 @@ fn main() {
         let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
         println!("cargo::rustc-cfg=skl_baremetal");
         // Every payload shares the 64 KiB layout (linker/slb.ld); each
-        // script adds its SL header.
-        for (bin, script) in [("skl", "skl.ld"), ("skl-amdsl", "skl-amdsl.ld"), ("skl-txt", "skl.ld")] {
+        // script adds its SL header. skl-psp: the PSP-only prototype
+        // (feature `psp`, docs/psp-drtm.md), on the 8-byte header until it
+        // moves to the AMD SL one.
+        for (bin, script) in
+            [("skl", "skl.ld"), ("skl-amdsl", "skl-amdsl.ld"), ("skl-txt", "skl.ld"), ("skl-psp", "skl.ld")]
+        {
             println!("cargo::rustc-link-arg-bin={bin}=-L{dir}/../linker");
             println!("cargo::rustc-link-arg-bin={bin}=-T{dir}/../linker/{script}");
             // RELR: 24 bytes of relocations instead of ~1 KiB of RELA.

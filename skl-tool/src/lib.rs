@@ -1,13 +1,14 @@
 //! skl-tool's logic as a library, so the tests (and the QEMU launch tests)
 //! use the very code the user runs: PCR prediction ([`predict`]), DLME
 //! extraction from a kernel ([`kernel`]), event-log reading, replay and
-//! verification ([`log`]).
+//! verification ([`log`]), signing an SLB for the AMD PSP ([`psp_sign`]).
 
 #![forbid(unsafe_code)]
 
 pub mod kernel;
 pub mod log;
 pub mod predict;
+pub mod psp_sign;
 
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha384, Sha512};

@@ -107,6 +107,72 @@ Exit codes:
         #[command(subcommand)]
         cmd: LogCmd,
     },
+    /// The AMD PSP DRTM service's signature area: sign an SLB, verify one.
+    #[command(after_help = PSP_EXAMPLES)]
+    Psp {
+        #[command(subcommand)]
+        cmd: PspCmd,
+    },
+}
+
+const PSP_EXAMPLES: &str = "\
+Examples:
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:4096 -out skl-psp.pem
+  skl-tool psp sign --key skl-psp.pem build/skl-amdsl.bin -o build/skl-amdsl.signed.bin
+  skl-tool psp verify build/skl-amdsl.signed.bin
+  openssl pkey -in skl-psp.pem -pubout -out skl-psp.pub.pem
+  skl-tool psp verify --key skl-psp.pub.pem /boot/skl-amdsl.bin
+
+Layout (docs/psp-drtm.md): measured part (16-byte multiple) | $AS1 header 0x100 |
+RSA-4096 PSS SHA-384 salt-48 signature over measured part + $AS1, little-endian, 0x200 |
+key token 0x440 (header 0x40, exponent 0x200, modulus 0x200, little-endian).
+
+Exit codes:
+  0  signed / the signature verifies
+  1  verify: the signature, a size field or the key does not match
+  2  bad input (unreadable file, not an SLB, bad key, bad option)";
+
+#[derive(Subcommand)]
+enum PspCmd {
+    /// Append the $AS1 header, the signature and the key token to an SLB image.
+    ///
+    /// The image is its measured part (header word 1, a multiple of 16 bytes), or an image
+    /// signed before (the area is replaced). With the 68-byte AMD SL header, its total length
+    /// (0x18) must already be measured + 0x740: the signer never changes measured bytes.
+    Sign {
+        /// The SLB image (skl-amdsl.bin).
+        image: PathBuf,
+        /// RSA-4096 private key, PEM (PKCS#8 or PKCS#1).
+        #[arg(long)]
+        key: PathBuf,
+        /// Key ID for the $AS1 header and the key token, 32 hex digits [default: the first
+        /// 16 bytes of SHA-256 of the stored modulus].
+        #[arg(long, value_parser = parse_key_id)]
+        key_id: Option<[u8; 16]>,
+        /// Where to write the signed image.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Check a signed image: sizes, $AS1 header, key token, signature.
+    Verify {
+        /// The signed SLB image.
+        image: PathBuf,
+        /// Also require the key token to be this key (PEM: public or private).
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
+}
+
+fn parse_key_id(s: &str) -> Result<[u8; 16], String> {
+    let s = s.trim_start_matches("0x");
+    if s.len() != 32 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err("32 hex digits".into());
+    }
+    let mut id = [0u8; 16];
+    for (i, b) in id.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|e| e.to_string())?;
+    }
+    Ok(id)
 }
 
 /// Where the DLME comes from (predict; verify with --skl).
@@ -270,6 +336,58 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Cmd::Info { skl, json } => info(&skl, json),
         Cmd::Predict { skl, kernel, banks, tpm, events, json } => predict_cmd(&skl, &kernel, banks, tpm, events, json),
         Cmd::Eventlog { cmd } => eventlog(cmd),
+        Cmd::Psp { cmd } => psp(cmd),
+    }
+}
+
+fn psp(cmd: PspCmd) -> Result<ExitCode, Failure> {
+    use skl_tool::psp_sign;
+    let pem = |p: &Path| String::from_utf8(read(p)?).or_else(|_| fail(p, "not PEM text"));
+    match cmd {
+        PspCmd::Sign { image, key, key_id, output } => {
+            let k = psp_sign::private_key_from_pem(&pem(&key)?).or_else(|e| fail(&key, e))?;
+            let signed = psp_sign::sign(&read(&image)?, &k, key_id).or_else(|e| fail(&image, e))?;
+            std::fs::write(&output, &signed).or_else(|e| fail(&output, e))?;
+            let s = psp_sign::verify(&signed, None).or_else(|e| fail(&output, e))?;
+            out!(
+                "{}: measured {:#x}, signed {:#x} bytes, key ID {}",
+                output.display(),
+                s.measured,
+                signed.len(),
+                hex(&s.key_id)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        PspCmd::Verify { image, key } => {
+            let want = match &key {
+                Some(k) => Some(psp_sign::public_key_from_pem(&pem(k)?).or_else(|e| fail(k, e))?),
+                None => None,
+            };
+            let bytes = read(&image)?;
+            // Input that is not a signed SLB at all is exit 2; a signed one
+            // that does not check out is exit 1.
+            let (measured, _) = psp_sign::measured_part(&bytes).or_else(|e| fail(&image, e))?;
+            if bytes.len() != measured + psp_sign::SIGNATURE_AREA {
+                return fail(&image, format!("{:#x} bytes: not measured part + 0x740 (unsigned?)", bytes.len()));
+            }
+            match psp_sign::verify(&bytes, want.as_ref()) {
+                Ok(s) => {
+                    out!(
+                        "{}: signature good; measured {:#x}, key ID {}, modulus SHA-256 {}{}",
+                        image.display(),
+                        s.measured,
+                        hex(&s.key_id),
+                        hex(&s.modulus_sha256),
+                        if s.amd_sl_header { ", AMD SL header" } else { "" }
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    out!("{}: {e}", image.display());
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
     }
 }
 

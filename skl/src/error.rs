@@ -5,6 +5,8 @@ use skl_bootinfo::multiboot2::MbiError;
 use skl_bootinfo::slrt::SlrtError;
 
 use crate::dma::DmaError;
+#[cfg(any(test, feature = "psp"))]
+use crate::psp::PspError;
 use crate::tpm::TpmError;
 use crate::txt::TxtError;
 
@@ -81,6 +83,9 @@ pub enum LaunchError {
     Dma(DmaError),
     /// An Intel TXT post-SENTER check failed (`skl-txt.bin`).
     Txt(TxtError),
+    /// The AMD PSP DRTM service failed, or SKL refused what it returned.
+    #[cfg(any(test, feature = "psp"))]
+    Psp(PspError),
     /// The stack canary below SKL's stack was overwritten.
     StackOverflow,
 }
@@ -122,6 +127,8 @@ impl LaunchError {
             LaunchError::MbiNoRoom { .. } => 0x5009,
             LaunchError::Dma(e) => 0x6000 | e.code(),
             LaunchError::Txt(e) => 0x7000 | e.code(),
+            #[cfg(any(test, feature = "psp"))]
+            LaunchError::Psp(e) => 0x8000 | e.code(),
             LaunchError::StackOverflow => 0xFFFE,
         }
     }
@@ -163,6 +170,8 @@ impl LaunchError {
             LaunchError::MbiNoRoom { .. } => "MBI no room",
             LaunchError::Dma(_) => "DMA",
             LaunchError::Txt(_) => "TXT",
+            #[cfg(any(test, feature = "psp"))]
+            LaunchError::Psp(_) => "PSP",
             LaunchError::StackOverflow => "stack",
         }
     }
@@ -197,6 +206,8 @@ impl LaunchError {
             LaunchError::PolicyMismatch { entity } => entity as u32,
             LaunchError::Dma(e) => e.detail(),
             LaunchError::Txt(e) => e.detail(),
+            #[cfg(any(test, feature = "psp"))]
+            LaunchError::Psp(e) => e.detail(),
             LaunchError::StackOverflow => 0,
         }
     }

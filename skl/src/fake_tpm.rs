@@ -173,6 +173,32 @@ impl FakeTpm {
                     0
                 }
             }
+            0x17E => {
+                // TPM2_PCR_Read: one selection; PCR 17/18 as the PSP path asks.
+                assert_eq!(be32(10), 1, "one selection");
+                let alg = be16(14);
+                assert_eq!(c[16], 3);
+                let sel = [c[17], c[18], c[19]];
+                body.extend_from_slice(&7u32.to_be_bytes()); // update counter
+                let pcrs: Vec<u8> = (0..24u8)
+                    .filter(|p| sel[(p / 8) as usize] & (1 << (p % 8)) != 0 && self.pcrs.contains_key(&(alg, *p)))
+                    .collect();
+                let mut out_sel = [0u8; 3];
+                for p in &pcrs {
+                    out_sel[(p / 8) as usize] |= 1 << (p % 8);
+                }
+                body.extend_from_slice(&1u32.to_be_bytes());
+                body.extend_from_slice(&alg.to_be_bytes());
+                body.push(3);
+                body.extend_from_slice(&out_sel);
+                body.extend_from_slice(&(pcrs.len() as u32).to_be_bytes());
+                for p in pcrs {
+                    let v = &self.pcrs[&(alg, p)];
+                    body.extend_from_slice(&(v.len() as u16).to_be_bytes());
+                    body.extend_from_slice(v);
+                }
+                0
+            }
             _ => 0x143, // TPM_RC_COMMAND_CODE
         };
         let mut r = vec![0x80, 0x01];

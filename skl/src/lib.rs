@@ -15,9 +15,15 @@ pub mod error;
 pub mod hash;
 pub mod launch;
 pub mod memory;
+/// Built only where it is used (`psp` feature) and in the tests, so that
+/// `skl.bin` and `skl-txt.bin` stay byte for byte what they were.
+#[cfg(any(test, feature = "psp"))]
+pub mod psp;
 pub mod tpm;
 pub mod txt;
 
+#[cfg(test)]
+pub mod fake_psp;
 #[cfg(test)]
 pub mod fake_tpm;
 

@@ -300,3 +300,23 @@ fn release_refuses_an_iommu_that_stays_on() {
         matches!(release_to_kernel(&mut f, &p.iommus), Err(DmaError::IommuNoResponse { base: b, .. }) if b == base)
     );
 }
+
+#[test]
+fn under_the_psp_every_iommu_blocks_and_no_node_is_lifted() {
+    for (family, nodes) in [(0x17, 2), (0x19, 1), (0x1A, 2)] {
+        // Before LAUNCH SKINIT's protection also stops the IOMMUs' reads of
+        // SKL's tables in the SLB: the flush cannot complete.
+        let mut f = FakeFabric::new(family, nodes, &amd_iommus(2));
+        assert!(matches!(protect_under_psp(&mut f, PhysAddr(SLB)), Err(DmaError::IommuTimeout { .. })));
+        // After a good LAUNCH the service has lifted it: SKL programs every
+        // IOMMU and touches no node.
+        let mut f = FakeFabric::new(family, nodes, &amd_iommus(2));
+        for p in f.protection.iter_mut() {
+            *p = 0;
+        }
+        let p = protect_under_psp(&mut f, PhysAddr(SLB)).unwrap();
+        assert_eq!(p.report, DmaReport { nodes, iommus: 2 });
+        assert_protected(&f, 0, 2);
+        assert!(!f.trace.iter().any(|e| matches!(e, Ev::NodeLifted(_))), "{:?}", f.trace);
+    }
+}

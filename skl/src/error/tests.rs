@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
+use crate::psp::PspError;
 use crate::tpm::TpmFamily;
 use skl_bootinfo::txt::heap::{HeapTable, TxtHeapError};
 
@@ -91,6 +92,34 @@ fn named(e: &LaunchError) -> bool {
             | TxtError::RlpWakeup { .. }
             | TxtError::NoSmx
             | TxtError::MiscEnable { .. } => true,
+        },
+        LaunchError::Psp(p) => match p {
+            PspError::NotSupported { .. }
+            | PspError::LaunchRefused { .. }
+            | PspError::TmrSetupFailed { .. }
+            | PspError::TmrDestroyFailed { .. }
+            | PspError::TcgLogsFailed { .. }
+            | PspError::OutOfResources { .. }
+            | PspError::Generic { .. }
+            | PspError::InvalidServiceId { .. }
+            | PspError::MemoryUnaligned { .. }
+            | PspError::MinimumSize { .. }
+            | PspError::TmrDescriptorFailed { .. }
+            | PspError::ExtendOsslFailed { .. }
+            | PspError::SetupNotAllowed { .. }
+            | PspError::IvrsTableFailed { .. }
+            | PspError::UnknownStatus { .. }
+            | PspError::NoMailbox { .. }
+            | PspError::NeverReady { .. }
+            | PspError::Busy { .. }
+            | PspError::Timeout { .. }
+            | PspError::DlmeTooLarge { .. }
+            | PspError::BadTcgLog { .. }
+            | PspError::TcgLogRange { .. }
+            | PspError::NeedsSha256Bank
+            | PspError::PcrMismatch { .. }
+            | PspError::NotDlmeMode
+            | PspError::NoService => true,
         },
         LaunchError::NoDlInfo
         | LaunchError::DceMismatch { .. }
@@ -205,6 +234,34 @@ fn every_error() -> Vec<LaunchError> {
         TxtError::NoSmx,
         TxtError::MiscEnable { saved: 0 },
     ];
+    let psp = [
+        PspError::NotSupported { cmd: 0 },
+        PspError::LaunchRefused { cmd: 0 },
+        PspError::TmrSetupFailed { cmd: 0 },
+        PspError::TmrDestroyFailed { cmd: 0 },
+        PspError::TcgLogsFailed { cmd: 0 },
+        PspError::OutOfResources { cmd: 0 },
+        PspError::Generic { cmd: 0 },
+        PspError::InvalidServiceId { cmd: 0 },
+        PspError::MemoryUnaligned { cmd: 0 },
+        PspError::MinimumSize { cmd: 0 },
+        PspError::TmrDescriptorFailed { cmd: 0 },
+        PspError::ExtendOsslFailed { cmd: 0 },
+        PspError::SetupNotAllowed { cmd: 0 },
+        PspError::IvrsTableFailed { cmd: 0 },
+        PspError::UnknownStatus { cmd: 0, status: 0 },
+        PspError::NoMailbox { base: 0 },
+        PspError::NeverReady { value: 0 },
+        PspError::Busy { cmd: 0 },
+        PspError::Timeout { cmd: 0 },
+        PspError::DlmeTooLarge { size: 0 },
+        PspError::BadTcgLog { offset: 0 },
+        PspError::TcgLogRange { addr: 0 },
+        PspError::NeedsSha256Bank,
+        PspError::PcrMismatch { alg: 0, pcr: 0 },
+        PspError::NotDlmeMode,
+        PspError::NoService,
+    ];
     let mut v = vec![
         L::NoDlInfo,
         L::DceMismatch { dce_base: 0, dce_size: 0 },
@@ -240,6 +297,7 @@ fn every_error() -> Vec<LaunchError> {
     v.extend(tpm.map(L::Tpm));
     v.extend(dma.map(L::Dma));
     v.extend(txt.map(L::Txt));
+    v.extend(psp.map(L::Psp));
     assert!(v.iter().all(named));
     v
 }
@@ -252,7 +310,8 @@ fn variant_name(e: &LaunchError) -> String {
         | LaunchError::Mbi(_)
         | LaunchError::Tpm(_)
         | LaunchError::Dma(_)
-        | LaunchError::Txt(_) => &d[d.find('(').unwrap() + 1..],
+        | LaunchError::Txt(_)
+        | LaunchError::Psp(_) => &d[d.find('(').unwrap() + 1..],
         _ => &d[..],
     };
     inner.split(|c: char| !c.is_alphanumeric()).next().unwrap().to_string()

@@ -126,6 +126,13 @@ impl DigestList {
     pub fn get(&self, alg: HashAlg) -> Option<&Digest> {
         self.iter().find(|d| d.alg == alg)
     }
+    /// A list of the first [`MAX_BANKS`] of `d`, in that order.
+    pub fn from_digests(d: &[Digest]) -> Self {
+        let mut digests = [Digest { alg: HashAlg::Sha1, bytes: [0; MAX_DIGEST] }; MAX_BANKS];
+        let len = d.len().min(MAX_BANKS);
+        digests[..len].copy_from_slice(&d[..len]);
+        DigestList { len, digests }
+    }
 }
 
 /// Initial hash values, FIPS 180-4 §5.3.

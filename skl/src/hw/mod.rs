@@ -28,6 +28,8 @@ pub mod fabric;
 pub mod mmio;
 pub mod phys;
 pub mod port;
+#[cfg(feature = "psp")]
+pub mod psp;
 #[cfg(feature = "debug-log")]
 pub mod serial_log;
 pub mod skinit;

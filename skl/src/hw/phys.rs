@@ -44,3 +44,22 @@ impl PhysMemory for IdentityMap {
         Some(unsafe { core::slice::from_raw_parts_mut(r.start().as_u64() as *mut u8, r.len() as usize) })
     }
 }
+
+#[cfg(feature = "psp")]
+impl IdentityMap {
+    /// Two disjoint ranges at once, one to read and one to write (the PSP
+    /// path reads the service's log while it writes the DRTM log).
+    pub fn split(&mut self, read: PhysRange, write: PhysRange) -> Option<(&[u8], &mut [u8])> {
+        let ok = |r: &PhysRange| r.below_4g() && !r.is_empty() && r.start().as_u64() != 0;
+        if !ok(&read) || !ok(&write) || read.overlaps(&write) {
+            return None;
+        }
+        // SAFETY: as for `read`; the two ranges do not overlap (checked), so
+        // the shared and the mutable slice never alias, and `&mut self`
+        // makes them the only borrows.
+        let r = unsafe { core::slice::from_raw_parts(read.start().as_u64() as *const u8, read.len() as usize) };
+        // SAFETY: as for `write`, and disjoint from `r` (above).
+        let w = unsafe { core::slice::from_raw_parts_mut(write.start().as_u64() as *mut u8, write.len() as usize) };
+        Some((r, w))
+    }
+}

@@ -128,6 +128,11 @@ pub trait TpmTransport {
     fn request_locality(&mut self, l: Locality) -> Result<(), TpmError>;
     /// Give up the active locality, if any.
     fn relinquish_locality(&mut self);
+    /// Give up every locality this interface has active, whoever took it
+    /// (before the PSP's LAUNCH, which refuses a held locality).
+    fn release_all_localities(&mut self) {
+        self.relinquish_locality();
+    }
     /// Send `cmd`, wait (bounded) for the response, return it as a prefix of
     /// `rsp`.
     fn transmit<'r>(&mut self, cmd: &[u8], rsp: &'r mut [u8]) -> Result<&'r [u8], TpmError>;

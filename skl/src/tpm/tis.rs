@@ -70,6 +70,15 @@ impl<M: Mmio> Tis<M> {
         }
     }
 
+    /// A TPM 2.0 interface holding no locality, for the PSP path: nothing
+    /// may be held before LAUNCH, and locality 2 is requested after it. A
+    /// TPM 1.2 there fails the first TPM 2.0 command (the PCR bank query),
+    /// and the launch stops.
+    #[cfg(any(test, feature = "psp"))]
+    pub fn unopened_tpm20(mmio: M) -> Self {
+        Tis { mmio, family: TpmFamily::Tpm20, active: None }
+    }
+
     fn probe_family(&mut self) -> Result<TpmFamily, TpmError> {
         let mut cmd = [0u8; super::MAX_MESSAGE];
         let n = super::tpm2::encode_get_capability_pcrs(&mut cmd);
@@ -197,6 +206,19 @@ impl<M: Mmio> TpmTransport for Tis<M> {
     fn relinquish_locality(&mut self) {
         if let Some(l) = self.active.take() {
             self.mmio.write8(loc_base(l) + ACCESS, ACCESS_ACTIVE_LOCALITY);
+        }
+    }
+
+    /// Every locality whose ACCESS reads valid and active is given up (a
+    /// register reading all ones, as a locked locality can, is not active).
+    fn release_all_localities(&mut self) {
+        self.active = None;
+        for l in 0..=4 {
+            let base = l * 0x1000;
+            let a = self.mmio.read8(base + ACCESS);
+            if a != 0xFF && a & (ACCESS_VALID | ACCESS_ACTIVE_LOCALITY) == (ACCESS_VALID | ACCESS_ACTIVE_LOCALITY) {
+                self.mmio.write8(base + ACCESS, ACCESS_ACTIVE_LOCALITY);
+            }
         }
     }
 

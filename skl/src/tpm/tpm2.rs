@@ -12,6 +12,7 @@ pub const TPM_ST_SESSIONS: u16 = 0x8002;
 pub const TPM_CC_PCR_EXTEND: u32 = 0x0000_0182;
 pub const TPM_CC_GET_CAPABILITY: u32 = 0x0000_017A;
 pub const TPM_CAP_PCRS: u32 = 0x0000_0005;
+pub const TPM_CC_PCR_READ: u32 = 0x0000_017E;
 /// Password authorisation session handle (empty password: PCR 17/18 have
 /// no auth value; locality is what the TPM checks).
 pub const TPM_RS_PW: u32 = 0x4000_0009;
@@ -67,6 +68,37 @@ pub fn encode_pcr_extend(pcr: Pcr, digests: &DigestList, out: &mut [u8; MAX_MESS
 /// TPM2_GetCapability(TPM_CAP_PCRS, 0, 1).
 pub fn encode_get_capability_pcrs(out: &mut [u8; MAX_MESSAGE]) -> usize {
     Command::new(out, TPM_ST_NO_SESSIONS, TPM_CC_GET_CAPABILITY).u32(TPM_CAP_PCRS).u32(0).u32(1).finish()
+}
+
+/// TPM2_PCR_Read of PCR 17 and 18 in bank `alg` (selection bytes 0, 0,
+/// bits 1 and 2: PCRs 17 and 18).
+#[cfg(any(test, feature = "psp"))]
+pub fn encode_pcr_read_drtm(alg: HashAlg, out: &mut [u8; MAX_MESSAGE]) -> usize {
+    Command::new(out, TPM_ST_NO_SESSIONS, TPM_CC_PCR_READ).u32(1).u16(alg.id()).u8(3).u8(0).u8(0).u8(0x06).finish()
+}
+
+/// PCR 17 and 18 of bank `alg` from a TPM2_PCR_Read response: exactly the
+/// selection asked for, two digests of the bank's size, in PCR order.
+#[cfg(any(test, feature = "psp"))]
+pub fn parse_pcr_read_drtm(rsp: &[u8], alg: HashAlg) -> Result<[crate::hash::Digest; 2], TpmError> {
+    let mut r = response(rsp)?;
+    let _update_counter = r.u32()?;
+    let bad = |r: &Reader| TpmError::MalformedResponse(r.off as u32);
+    if r.u32()? != 1 || r.u16()? != alg.id() {
+        return Err(bad(&r));
+    }
+    let size = r.u8()? as usize;
+    let select = r.take(size)?;
+    if select.get(2).is_none_or(|b| b & 0x06 != 0x06) || r.u32()? != 2 {
+        return Err(bad(&r));
+    }
+    let mut one = || -> Result<crate::hash::Digest, TpmError> {
+        if r.u16()? as usize != alg.digest_size() {
+            return Err(bad(&r));
+        }
+        Ok(crate::hash::Digest::new(alg, r.take(alg.digest_size())?))
+    };
+    Ok([one()?, one()?])
 }
 
 /// Bounds-checked big-endian reader over a response.
@@ -162,6 +194,16 @@ impl<'t, T: TpmTransport> Tpm2<'t, T> {
         let mut rsp = [0u8; MAX_MESSAGE];
         let r = self.t.transmit(&cmd[..n], &mut rsp)?;
         parse_pcr_banks(r, pcr)
+    }
+
+    /// PCR 17 and 18 of one bank.
+    #[cfg(any(test, feature = "psp"))]
+    pub fn pcr_read_drtm(&mut self, alg: HashAlg) -> Result<[crate::hash::Digest; 2], TpmError> {
+        let mut cmd = [0u8; MAX_MESSAGE];
+        let n = encode_pcr_read_drtm(alg, &mut cmd);
+        let mut rsp = [0u8; MAX_MESSAGE];
+        let r = self.t.transmit(&cmd[..n], &mut rsp)?;
+        parse_pcr_read_drtm(r, alg)
     }
 
     /// Extend `pcr` in every bank of `digests` with one command.
