@@ -58,6 +58,7 @@ payload-debug: $(SETUP_STAMP)
 -include qemu-tests/guest/guest.mk
 -include rpm/rpm.mk
 -include fuzz/fuzz.mk
+-include qemu-tests/realkernels.mk
 
 ## ---- tests -------------------------------------------------------------
 unit-test: $(SETUP_STAMP)
