@@ -108,8 +108,9 @@ pub fn run(data: &[u8]) {
         eprintln!("dma: {result:?}");
     }
     match result {
-        Ok(rep) => {
-            assert!(rep.iommus >= 1);
+        Ok(p) => {
+            let rep = p.report;
+            assert!(rep.iommus >= 1 && p.iommus.len() == rep.iommus as usize);
             assert!(rep.nodes >= 1 || f.cpu.hypervisor);
             assert!(f.dev_table.0.iter().all(|e| *e == DTE_BLOCK));
             // Every IOMMU base SKL wrote to is blocking with SKL's table.

@@ -212,6 +212,32 @@ fn module(len: usize, seed: u8) -> Vec<u8> {
     (0..len).map(|i| (i as u8).wrapping_mul(seed).wrapping_add(seed)).collect()
 }
 
+/// The memory-map type (Multiboot2 tag 6) of the entry holding `addr`.
+fn mmap_type_at(mbi: &[u8], addr: u64) -> Option<u32> {
+    let u32_at = |o: usize| u32::from_le_bytes(mbi[o..o + 4].try_into().unwrap());
+    let u64_at = |o: usize| u64::from_le_bytes(mbi[o..o + 8].try_into().unwrap());
+    let mut o = 8;
+    while o + 8 <= mbi.len() {
+        let (typ, size) = (u32_at(o), u32_at(o + 4) as usize);
+        if typ == 0 {
+            return None;
+        }
+        if typ == 6 {
+            let es = u32_at(o + 8) as usize;
+            let mut e = o + 16;
+            while e + 24 <= o + size {
+                let (base, len) = (u64_at(e), u64_at(e + 8));
+                if base <= addr && addr < base + len {
+                    return Some(u32_at(e + 16));
+                }
+                e += es;
+            }
+        }
+        o += (size + 7) & !7;
+    }
+    None
+}
+
 /// Issue 3 positive matrix, Multiboot2 mode: a plain Multiboot2 kernel with
 /// 0, 1 and 3 modules; SKL measures the policy (MBI and SLRT into PCR 18,
 /// modules into PCR 17) and enters with EAX = magic, EBX = MBI.
@@ -229,6 +255,13 @@ fn multiboot2_mode_with_0_1_3_modules() {
         assert!(!dlme.has_mle_header);
         let mbi = r.mbi.clone().expect("MBI read back");
         assert_eq!(r.report.modules.len(), n);
+        // The kernel is told the SLB and the log are not free RAM (read
+        // here from the MBI bytes by hand, not with skl-bootinfo).
+        let slb = r.report.regs["edx"] as u64;
+        for (what, at) in [("SLB", slb), ("SLB end", slb + 0xFFFF), ("log", 0x90_0000), ("log end", 0x90_7FFF)] {
+            assert_eq!(mmap_type_at(&mbi, at), Some(2), "{what} {at:#x} reserved in the kernel's memory map");
+        }
+        assert_eq!(mmap_type_at(&mbi, slb - 1), Some(1), "RAM below the SLB stays available");
         // SLRT as the bootloader wrote it: SKL sets MEASURED (bit 0) in each
         // policy entry after measuring; GRUB wrote 0, or 2 for the SLRT entry.
         let mut slrt = r.slrt.clone();

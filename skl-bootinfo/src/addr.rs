@@ -46,6 +46,9 @@ pub struct PhysRange {
 pub const FOUR_GIB: u64 = 1 << 32;
 
 impl PhysRange {
+    /// No bytes at address 0: overlaps nothing.
+    pub const EMPTY: PhysRange = PhysRange { start: PhysAddr(0), len: 0 };
+
     /// `None` if `start + len` overflows.
     pub fn new(start: PhysAddr, len: u64) -> Option<Self> {
         start.0.checked_add(len)?;
@@ -68,9 +71,10 @@ impl PhysRange {
     pub const fn below_4g(&self) -> bool {
         self.end() <= FOUR_GIB
     }
-    /// True if the two ranges share at least one byte.
+    /// True if the two ranges share at least one byte (never for an empty
+    /// one).
     pub const fn overlaps(&self, other: &PhysRange) -> bool {
-        self.start.0 < other.end() && other.start.0 < self.end()
+        self.len != 0 && other.len != 0 && self.start.0 < other.end() && other.start.0 < self.end()
     }
     /// True if `other` lies entirely inside `self`.
     pub const fn contains_range(&self, other: &PhysRange) -> bool {

@@ -271,5 +271,7 @@ impl<'a> Mbi<'a> {
     }
 }
 
+pub mod reserve;
+
 #[cfg(test)]
 mod tests;

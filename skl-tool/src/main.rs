@@ -124,9 +124,14 @@ struct KernelArgs {
     /// (or SKL in Multiboot2 mode) extends PCR 17 with each.
     #[arg(long = "module", value_name = "FILE")]
     modules: Vec<PathBuf>,
-    /// The boot's Multiboot2 information (MBI): predicts PCR 18 = E(0, H(MBI)).
+    /// The boot's Multiboot2 information (MBI): predicts PCR 18 = E(0, H(MBI)) in DLME mode;
+    /// in Multiboot2 mode (with --slrt) SKL's policy measurements of MBI and SLRT.
     #[arg(long, value_name = "FILE")]
     pcr18_mbi: Option<PathBuf>,
+    /// The boot's SLRT as the bootloader wrote it (Multiboot2 mode: with --pcr18-mbi, predicts
+    /// PCR 18 and orders PCR 17 by the DRTM policy).
+    #[arg(long, value_name = "FILE", requires = "pcr18_mbi")]
+    slrt: Option<PathBuf>,
 }
 
 impl KernelArgs {
@@ -204,7 +209,7 @@ Exit codes:
         #[arg(long)]
         skl: Option<PathBuf>,
         #[command(flatten)]
-        kernel: KernelArgs,
+        kernel: Box<KernelArgs>,
     },
 }
 
@@ -353,6 +358,7 @@ struct Inputs {
     /// (path, bytes)
     modules: Vec<(PathBuf, Vec<u8>)>,
     mbi: Option<Vec<u8>>,
+    slrt: Option<Vec<u8>>,
     origin: String,
 }
 
@@ -374,12 +380,14 @@ fn load_inputs(k: &KernelArgs) -> Result<Inputs, Failure> {
     };
     let modules = k.modules.iter().map(|m| read(m).map(|b| (m.clone(), b))).collect::<Result<Vec<_>, _>>()?;
     let mbi = k.pcr18_mbi.as_deref().map(read).transpose()?;
-    Ok(Inputs { dlme, modules, mbi, origin })
+    let slrt = k.slrt.as_deref().map(read).transpose()?;
+    Ok(Inputs { dlme, modules, mbi, slrt, origin })
 }
 
 fn run_prediction(skl: &Path, skl_bytes: &[u8], i: &Inputs, banks: &[Bank]) -> Result<Prediction, Failure> {
     let mods: Vec<Vec<u8>> = i.modules.iter().map(|m| m.1.clone()).collect();
-    predict::predict(skl_bytes, &i.dlme, &mods, i.mbi.as_deref(), banks).or_else(|e| fail(skl, e))
+    predict::predict_full(skl_bytes, &i.dlme, &mods, i.mbi.as_deref(), i.slrt.as_deref(), banks)
+        .or_else(|e| fail(skl, e))
 }
 
 fn actor_name(a: Actor) -> &'static str {

@@ -5,17 +5,24 @@
 //! PCR 17 = E(E(E(0, H(skl.bin[0 : measured_size])), H(le32(entry_offset))), H(DLME))
 //!          then E(…, H(module_i)) for each Multiboot2 module, in load order
 //! PCR 18 = E(0, H(MBI))            (TrenchBoot Xen; only when the MBI is known)
+//! PCR 18 = E(E(0, H(MBI')), H(SLRT))  (Multiboot2 mode, in policy order)
 //! ```
 //!
 //! with E(old, d) = H(old ‖ d), old starting at all zeros (SKINIT's DRTM
 //! reset). SKINIT itself performs the first extend; SKL logs it as "SKINIT"
 //! and extends the entry offset and the DLME. In DLME mode (the kernel has a
 //! TXT MLE header: TrenchBoot Xen) the kernel measures the MBI and the
-//! modules under the SLRT's DRTM policy; in Multiboot2 mode SKL does, and
-//! also measures the SLRT into PCR 18 (run-time addresses: not predicted).
+//! modules under the SLRT's DRTM policy. In Multiboot2 mode SKL does, in
+//! the policy's order: MBI' is the MBI with the SLB and the DRTM log
+//! carved out of its memory map (`skl_bootinfo::multiboot2::reserve`, the
+//! edit SKL makes before measuring it), and the SLRT is measured as the
+//! bootloader wrote it. Both need the boot's MBI and SLRT (a capture, or
+//! what the bootloader will write).
 
 use skl_bootinfo::drtm;
-use skl_bootinfo::sl_header::{parse_slb_image, SlHeaderError};
+use skl_bootinfo::multiboot2::{reserve, Mbi};
+use skl_bootinfo::sl_header::{parse_slb_image, SlHeaderError, SLB_SIZE};
+use skl_bootinfo::slrt::{entity, Architecture, Slrt};
 
 use crate::kernel::Dlme;
 use crate::Bank;
@@ -106,6 +113,49 @@ pub fn steps(skl: &[u8], dlme: &Dlme, modules: &[Vec<u8>], banks: &[Bank]) -> Re
     steps_with_mbi(skl, dlme, modules, None, banks)
 }
 
+/// The MBI as SKL measures and hands it over in Multiboot2 mode: the SLB
+/// (DL_INFO's DCE base, 64 KiB) and the log (LOG_INFO) reserved in its
+/// memory map.
+pub fn mbi_for_kernel(mbi: &[u8], slrt: &Slrt) -> Result<Vec<u8>, String> {
+    let dl = slrt.dl_info().ok_or("the SLRT has no DL_INFO")?;
+    let slb = dl.dce_base.get();
+    let log = slrt.log_info().map_or((0, 0), |l| (l.addr.get(), l.addr.get() + l.size.get() as u64));
+    let holes = [(slb, slb + SLB_SIZE as u64), log];
+    let m = Mbi::parse(mbi).map_err(|e| format!("MBI: {e:?}"))?;
+    let grow = reserve::growth(&m, &holes).map_err(|e| format!("MBI memory map: {e:?}"))?;
+    let mut buf = m.as_bytes().to_vec();
+    buf.resize(buf.len() + grow, 0);
+    let total = reserve::reserve(&mut buf, &holes).map_err(|e| format!("MBI memory map: {e:?}"))?;
+    buf.truncate(total as usize);
+    Ok(buf)
+}
+
+/// Makes a [`Step`] from (PCR, event text, measured bytes).
+type MakeStep<'a> = &'a dyn Fn(u32, &[u8], &[u8]) -> Step;
+
+/// Multiboot2 mode: SKL's measurements under the DRTM policy, in table
+/// order; the k-th module entry is the k-th of `modules`.
+fn policy_steps(slrt_bytes: &[u8], mbi: &[u8], modules: &[Vec<u8>], step: MakeStep<'_>) -> Result<Vec<Step>, String> {
+    let slrt = Slrt::parse(slrt_bytes, Architecture::AmdSkinit).map_err(|e| format!("SLRT: {e:?}"))?;
+    let mbi = mbi_for_kernel(mbi, &slrt)?;
+    let mut mods = modules.iter();
+    let mut out = vec![];
+    for e in slrt.policy_entries() {
+        let data: &[u8] = match e.entity_type.get() {
+            entity::UNUSED => continue,
+            entity::MULTIBOOT2_INFO => &mbi,
+            entity::SLRT => &slrt_bytes[..slrt.size() as usize],
+            entity::MULTIBOOT2_MODULE => mods.next().ok_or("the policy names more modules than --module gives")?,
+            t => return Err(format!("policy entity type {t} is refused in Multiboot2 mode")),
+        };
+        out.push(step(e.pcr.get() as u32, e.evt_info(), data));
+    }
+    if mods.next().is_some() {
+        return Err("more --module files than the policy names".into());
+    }
+    Ok(out)
+}
+
 /// [`steps`], plus the MBI into PCR 18 when it is given and the kernel is
 /// the one measuring it (DLME mode).
 pub fn steps_with_mbi(
@@ -113,6 +163,19 @@ pub fn steps_with_mbi(
     dlme: &Dlme,
     modules: &[Vec<u8>],
     mbi: Option<&[u8]>,
+    banks: &[Bank],
+) -> Result<Vec<Step>, String> {
+    steps_full(skl, dlme, modules, mbi, None, banks)
+}
+
+/// [`steps_with_mbi`], and in Multiboot2 mode with the boot's SLRT, SKL's
+/// policy measurements (MBI', SLRT, modules) in table order.
+pub fn steps_full(
+    skl: &[u8],
+    dlme: &Dlme,
+    modules: &[Vec<u8>],
+    mbi: Option<&[u8]>,
+    slrt: Option<&[u8]>,
     banks: &[Bank],
 ) -> Result<Vec<Step>, String> {
     let measured = measured_bytes(skl)?;
@@ -129,6 +192,11 @@ pub fn steps_with_mbi(
         step(drtm::PCR_CODE, drtm::EVENT_DLME, &dlme.bytes, Actor::Skl),
     ];
     let policy_actor = if dlme.has_mle_header { Actor::Kernel } else { Actor::Skl };
+    if let (Some(m), Some(t), false) = (mbi, slrt, dlme.has_mle_header) {
+        let s = |pcr: u32, ev: &[u8], data: &[u8]| step(pcr, ev, data, Actor::Skl);
+        out.extend(policy_steps(t, m, modules, &s)?);
+        return Ok(out);
+    }
     if let (Some(m), true) = (mbi, dlme.has_mle_header) {
         out.push(step(drtm::PCR_DATA, EVENT_MBI.as_bytes(), m, policy_actor));
     }
@@ -165,13 +233,26 @@ pub fn predict(
     mbi: Option<&[u8]>,
     banks: &[Bank],
 ) -> Result<Prediction, String> {
-    let steps = steps_with_mbi(skl, dlme, modules, mbi, banks)?;
+    predict_full(skl, dlme, modules, mbi, None, banks)
+}
+
+/// [`predict`] with the boot's SLRT (Multiboot2 mode: PCR 18 predicted).
+pub fn predict_full(
+    skl: &[u8],
+    dlme: &Dlme,
+    modules: &[Vec<u8>],
+    mbi: Option<&[u8]>,
+    slrt: Option<&[u8]>,
+    banks: &[Bank],
+) -> Result<Prediction, String> {
+    let steps = steps_full(skl, dlme, modules, mbi, slrt, banks)?;
     let values = pcr_values(&steps, banks);
+    let mb2_known = mbi.is_some() && slrt.is_some();
     let pcrs = values
         .into_iter()
         .map(|(bank, pcr, v)| {
             let (value, runtime) = match (pcr, dlme.has_mle_header, mbi.is_some()) {
-                (drtm::PCR_DATA, false, _) => (None, "depends on the MBI and the SLRT"),
+                (drtm::PCR_DATA, false, _) if !mb2_known => (None, "depends on the MBI and the SLRT"),
                 (drtm::PCR_DATA, true, false) => (None, "depends on the MBI"),
                 _ => (Some(v), ""),
             };

@@ -616,3 +616,116 @@ fn help_has_examples_and_exit_codes() {
     assert!(tool(&["eventlog", "verify", "--help"]).out.contains("1  a value or an event differs"));
     assert_eq!(tool(&["bogus"]).code, 2);
 }
+
+/// A Multiboot2 information block with one command line and the given
+/// memory map (base, length, type), built from the Multiboot2 spec §3.6.
+fn mbi_with_map(map: &[(u64, u64, u32)]) -> Vec<u8> {
+    let mut b = vec![0u8; 8];
+    let tag = |b: &mut Vec<u8>, typ: u32, body: &[u8]| {
+        b.extend_from_slice(&typ.to_le_bytes());
+        b.extend_from_slice(&(8 + body.len() as u32).to_le_bytes());
+        b.extend_from_slice(body);
+        while !b.len().is_multiple_of(8) {
+            b.push(0);
+        }
+    };
+    tag(&mut b, 1, b"console=com1\0");
+    let mut mm = 24u32.to_le_bytes().to_vec();
+    mm.extend_from_slice(&0u32.to_le_bytes());
+    for &(base, len, typ) in map {
+        mm.extend_from_slice(&base.to_le_bytes());
+        mm.extend_from_slice(&len.to_le_bytes());
+        mm.extend_from_slice(&typ.to_le_bytes());
+        mm.extend_from_slice(&0u32.to_le_bytes());
+    }
+    tag(&mut b, 6, &mm);
+    tag(&mut b, 21, &0x100_0000u32.to_le_bytes());
+    tag(&mut b, 0, &[]);
+    let n = b.len() as u32;
+    b[0..4].copy_from_slice(&n.to_le_bytes());
+    b
+}
+
+/// GRUB-B's AMD SLRT: DL_INFO (SLB, MBI), LOG_INFO, policy MBI / SLRT /
+/// one module, END (layout: the Secure Launch specification).
+fn mb2_slrt(slb: u64, mbi_at: u64, mbi_len: u64, log: (u64, u32), module: (u64, u64)) -> Vec<u8> {
+    let mut t = vec![];
+    let p16 = |t: &mut Vec<u8>, v: u16| t.extend_from_slice(&v.to_le_bytes());
+    let p32 = |t: &mut Vec<u8>, v: u32| t.extend_from_slice(&v.to_le_bytes());
+    let p64 = |t: &mut Vec<u8>, v: u64| t.extend_from_slice(&v.to_le_bytes());
+    p32(&mut t, 0x4452_544D);
+    p16(&mut t, 1);
+    p16(&mut t, 2);
+    p32(&mut t, 0); // size, below
+    p32(&mut t, 4096);
+    p32(&mut t, 1);
+    p32(&mut t, 72);
+    for v in [0x80, slb, 0x180, 0x100_0000, 0x60] {
+        p64(&mut t, v);
+    }
+    p16(&mut t, 1);
+    t.extend_from_slice(&[0; 6]);
+    p64(&mut t, mbi_at);
+    p64(&mut t, 0);
+    p32(&mut t, 2);
+    p32(&mut t, 24);
+    p16(&mut t, 2);
+    p16(&mut t, 0);
+    p32(&mut t, log.1);
+    p64(&mut t, log.0);
+    p32(&mut t, 3);
+    p32(&mut t, 16 + 56 * 3);
+    t.extend_from_slice(&[0; 4]);
+    p16(&mut t, 1);
+    p16(&mut t, 3);
+    for (pcr, typ, flags, size, entity, text) in [
+        (18u16, 7u16, 0u16, mbi_len, mbi_at, &b"Measured MB2 information"[..]),
+        (18, 1, 2, 0, slb + 0x80, b"Measured SLR Table"),
+        (17, 8, 0, module.1, module.0, b"Measured MB2 module"),
+    ] {
+        p16(&mut t, pcr);
+        p16(&mut t, typ);
+        p16(&mut t, flags);
+        p16(&mut t, 0);
+        p64(&mut t, size);
+        p64(&mut t, entity);
+        let mut e = [0u8; 32];
+        e[..text.len()].copy_from_slice(text);
+        t.extend_from_slice(&e);
+    }
+    p32(&mut t, 0xFFFF);
+    p32(&mut t, 8);
+    let n = t.len() as u32;
+    t[8..12].copy_from_slice(&n.to_le_bytes());
+    t
+}
+
+#[test]
+fn predict_multiboot2_mode_pcr18_from_mbi_and_slrt() {
+    let slb = 0x200_0000u64;
+    let log = (0x90_0000u64, 0x8000u32);
+    let mbi = mbi_with_map(&[(0, 0x9_F000, 1), (0x10_0000, 0x3FF0_0000, 1)]);
+    let slrt = mb2_slrt(slb, 0x80_0000, mbi.len() as u64, log, (0xA0_0000, 11));
+    // The map SKL hands the kernel, written out by hand.
+    let mbi_kernel = mbi_with_map(&[
+        (0, 0x9_F000, 1),
+        (0x10_0000, 0x80_0000, 1),
+        (0x90_0000, 0x8000, 2),
+        (0x90_8000, slb - 0x90_8000, 1),
+        (slb, 0x1_0000, 2),
+        (slb + 0x1_0000, 0x4000_0000 - slb - 0x1_0000, 1),
+    ]);
+    let mut plain = kernel_elf32();
+    let uuid = [0x5a, 0xac, 0x82, 0x90, 0x6f, 0x47, 0xa7, 0x74, 0x0f, 0x5c, 0x55, 0xa2, 0xcb, 0x51, 0xb6, 0x42];
+    let mle = plain.windows(16).position(|w| w == uuid).expect("the test kernel has an MLE header");
+    plain[mle..mle + 16].fill(0);
+    let (s, k) = (tmp("mb2-skl.bin", &skl_bin()), tmp("mb2-kernel.elf", &plain));
+    let (m, t, md) = (tmp("mb2-mbi.bin", &mbi), tmp("mb2-slrt.bin", &slrt), tmp("mb2-mod", b"dom0 kernel"));
+    let r = tool(&["predict", "--skl", &s, "--kernel", &k, "--module", &md, "--pcr18-mbi", &m, "--slrt", &t]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let want18 = ext(H::S256, &ext(H::S256, &zero(H::S256), &mbi_kernel), &slrt);
+    assert!(r.out.contains(&format!("sha256 PCR 18: {}\n", hex(&want18))), "{}", r.out);
+    // Without the SLRT, PCR 18 stays a run-time value.
+    let r = tool(&["predict", "--skl", &s, "--kernel", &k, "--module", &md, "--pcr18-mbi", &m]);
+    assert!(r.out.contains("sha256 PCR 18: runtime (depends on the MBI and the SLRT)"), "{}", r.out);
+}

@@ -57,6 +57,11 @@ pub enum LaunchError {
     PolicyMismatch { entity: u64 },
     /// An MBI module is not named exactly once by the policy.
     ModuleNotInPolicy { start: u64 },
+    /// A module overlaps the DLME, the MBI or another module.
+    Overlap { addr: u64 },
+    /// Multiboot2 mode: the MBI cannot grow in place to reserve the SLB and
+    /// the log in its memory map (the bytes after it are not free RAM).
+    MbiNoRoom { end: u64 },
     /// DMA protection could not be established.
     Dma(DmaError),
     /// An Intel TXT post-SENTER check failed (`skl-txt.bin`).
@@ -92,6 +97,8 @@ impl LaunchError {
             LaunchError::PolicyEntity { .. } => 0x5005,
             LaunchError::PolicyMismatch { .. } => 0x5006,
             LaunchError::ModuleNotInPolicy { .. } => 0x5007,
+            LaunchError::Overlap { .. } => 0x5008,
+            LaunchError::MbiNoRoom { .. } => 0x5009,
             LaunchError::Dma(e) => 0x6000 | e.code(),
             LaunchError::Txt(e) => 0x7000 | e.code(),
             LaunchError::StackOverflow => 0xFFFE,
@@ -123,7 +130,9 @@ impl LaunchError {
             LaunchError::PolicyPcr { .. } => "policy PCR not 17/18",
             LaunchError::PolicyEntity { .. } => "policy entity not allowed or missing",
             LaunchError::PolicyMismatch { .. } => "policy entry does not match",
-            LaunchError::ModuleNotInPolicy { .. } => "module not in policy exactly once",
+            LaunchError::ModuleNotInPolicy { .. } => "module not in policy once",
+            LaunchError::Overlap { .. } => "module overlaps",
+            LaunchError::MbiNoRoom { .. } => "MBI cannot grow",
             LaunchError::Dma(_) => "DMA protection failed (see code)",
             LaunchError::Txt(_) => "TXT check failed (see code)",
             LaunchError::StackOverflow => "stack overflow",
@@ -147,7 +156,8 @@ impl LaunchError {
             LaunchError::Tpm(e) => e.detail(),
             LaunchError::NoMbi => 0,
             LaunchError::Mbi(e) => mbi_detail(&e),
-            LaunchError::NotInRam { addr } => addr as u32,
+            LaunchError::NotInRam { addr } | LaunchError::Overlap { addr } => addr as u32,
+            LaunchError::MbiNoRoom { end } => end as u32,
             LaunchError::BadModule { start } | LaunchError::ModuleNotInPolicy { start } => start as u32,
             LaunchError::PolicyPcr { pcr } => pcr as u32,
             LaunchError::PolicyEntity { entity_type } => entity_type as u32,

@@ -11,6 +11,7 @@ core::arch::global_asm!(
 #[cfg(skl_baremetal)]
 mod payload {
     use skl::hw::{cpu, fabric::HwFabric, mmio::TpmMmio, phys::IdentityMap};
+    use skl::launch::Mode;
     use skl::tpm::{probe, Locality};
     use skl::LaunchError;
     use skl::{dma, launch};
@@ -22,22 +23,31 @@ mod payload {
         skl::dlog!("SKL: entered, SLB base ", slb_base);
         let slb = PhysAddr::new(slb_base);
         let mut mem = IdentityMap::take();
+        let mut fabric = HwFabric::take();
         // DMA protection first: nothing is read for measurement before
         // devices are kept off everything outside the SLB.
-        let result = dma::protect(&mut HwFabric::take(), slb)
-            .map_err(LaunchError::from)
-            .and_then(|_r| {
-                skl::dlog!("SKL: DMA blocked by ", _r.iommus, " IOMMU(s), protection lifted on ", _r.nodes, " node(s)");
-                probe::open(TpmMmio::take(), Locality::TWO).map_err(LaunchError::from)
-            })
-            .and_then(|mut tpm| launch::run(&mut mem, &mut tpm, slb));
-        // A stack that grew into the tables below it voids every guarantee.
-        let result =
-            result.and_then(|h| if cpu::stack_intact(slb_base) { Ok(h) } else { Err(LaunchError::StackOverflow) });
+        let result = dma::protect(&mut fabric, slb).map_err(LaunchError::from).and_then(|p| {
+            let _r = p.report;
+            skl::dlog!("SKL: IOMMUs blocking ", _r.iommus, ", nodes lifted ", _r.nodes);
+            let mut tpm = probe::open(TpmMmio::take(), Locality::TWO)?;
+            let h = launch::run(&mut mem, &mut tpm, slb)?;
+            // A stack that grew into the tables below it voids every guarantee.
+            if !cpu::stack_intact(slb_base) {
+                return Err(LaunchError::StackOverflow);
+            }
+            // Multiboot2 mode: the machine state a kernel that knows nothing
+            // of DRTM expects (docs/design.md, "Hand-off contract").
+            if h.mode == Mode::Multiboot2 {
+                dma::release_to_kernel(&mut fabric, &p.iommus)?;
+                cpu::clear_vm_cr_r_init();
+            }
+            Ok(h)
+        });
         match result {
             Ok(h) => {
                 skl::dlog!("SKL: hand-off to ", h.entry, " ebx ", h.ebx, " esi ", h.esi);
-                cpu::handoff(&h)
+                let gif = if h.mode == Mode::Multiboot2 { cpu::Gif::Set } else { cpu::Gif::Unchanged };
+                cpu::handoff(&h, gif)
             }
             Err(e) => {
                 skl::dlog!("SKL: error ", e.code(), " ", e.name(), " detail ", e.detail());

@@ -51,7 +51,7 @@ mod payload {
             Ok(h) => {
                 mle::finish(&mut regs);
                 skl::dlog!("SKL-TXT: hand-off to ", h.entry, " ebx ", h.ebx, " esi ", h.esi);
-                cpu::handoff(&h)
+                cpu::handoff(&h, cpu::Gif::Unchanged)
             }
             Err(e) => {
                 skl::dlog!("SKL-TXT: error ", e.code(), " ", e.name(), " detail ", e.detail());

@@ -74,3 +74,87 @@ fn malformed_mbis_have_their_errors() {
     b[44..48].copy_from_slice(&0x9F_0000u32.to_le_bytes()); // module end before start
     assert_eq!(Mbi::parse(&b).err(), Some(MbiError::BadModule { index: 0 }));
 }
+
+/// Entries of the memory map as (base, length, type).
+fn map_of(b: &[u8]) -> Vec<(u64, u64, u32)> {
+    let m = Mbi::parse(b).unwrap();
+    m.mmap().unwrap().map(|e| (e.base_addr.get(), e.length.get(), e.typ.get())).collect()
+}
+
+fn reserved(b: &[u8], holes: &[reserve::Hole]) -> Vec<u8> {
+    let m = Mbi::parse(b).unwrap();
+    let grow = reserve::growth(&m, holes).unwrap();
+    let mut buf = b.to_vec();
+    buf.resize(b.len() + grow, 0xEE);
+    let total = reserve::reserve(&mut buf, holes).unwrap();
+    assert!(total as usize <= b.len() + grow);
+    buf.truncate(total as usize);
+    buf
+}
+
+#[test]
+fn reserving_splits_available_ram_around_each_hole() {
+    let b = mbi();
+    let slb = (0x200_0000u64, 0x201_0000u64);
+    let log = (0x3FFF_0000u64, 0x4000_0000u64);
+    let out = reserved(&b, &[slb, log]);
+    assert_eq!(out.len(), b.len() + 3 * 24, "one split in the middle (+2), one at the end (+1)");
+    assert_eq!(
+        map_of(&out),
+        [
+            (0, 0x9_F000, 1),
+            (0x10_0000, 0x1F0_0000, 1),
+            (0x200_0000, 0x1_0000, 2),
+            (0x201_0000, 0x3FFF_0000 - 0x201_0000, 1),
+            (0x3FFF_0000, 0x1_0000, 2),
+            (0xFED4_0000, 0x5000, 2),
+        ]
+    );
+    // Every other tag survives, moved.
+    let m = Mbi::parse(&out).unwrap();
+    assert_eq!(m.cmdline(), Some(&b"console=com1"[..]));
+    assert_eq!(m.load_base_addr(), Some(0x100_0000));
+    assert_eq!(m.modules().count(), 1);
+    assert!(!m.in_available_ram(0x200_0000, 1));
+    assert!(m.in_available_ram(0x201_0000, 0x1000));
+}
+
+#[test]
+fn reserving_outside_available_ram_changes_nothing() {
+    let b = mbi();
+    let m = Mbi::parse(&b).unwrap();
+    let holes = [(0xFED4_0000u64, 0xFED4_1000u64), (0x9_F000, 0x10_0000)];
+    assert_eq!(reserve::growth(&m, &holes), Ok(0));
+    assert_eq!(reserved(&b, &holes), b);
+}
+
+#[test]
+fn holes_at_entry_edges_add_fewer_entries() {
+    let b = mbi();
+    // A whole entry is retyped; a hole at an entry's start splits it in two.
+    let out = reserved(&b, &[(0, 0x9_F000), (0x10_0000, 0x20_0000)]);
+    assert_eq!(out.len(), b.len() + 24);
+    let map = map_of(&out);
+    assert_eq!(map[0], (0, 0x9_F000, 2));
+    assert_eq!(map[1], (0x10_0000, 0x10_0000, 2));
+    assert_eq!(map[2], (0x20_0000, 0x3FE0_0000, 1));
+    // Two touching holes in one entry: growth is an upper bound.
+    let out2 = reserved(&b, &[(0x10_0000, 0x18_0000), (0x18_0000, 0x20_0000)]);
+    assert_eq!(&map_of(&out2)[1..4], [(0x10_0000, 0x8_0000, 2), (0x18_0000, 0x8_0000, 2), (0x20_0000, 0x3FE0_0000, 1)]);
+}
+
+#[test]
+fn a_hole_across_an_entry_edge_is_refused() {
+    let b = mbi();
+    let m = Mbi::parse(&b).unwrap();
+    let holes = [(0x9_E000u64, 0x10_1000u64)];
+    assert!(matches!(reserve::growth(&m, &holes), Err(MbiError::BadMmap { .. })));
+}
+
+#[test]
+fn reserving_needs_room_for_the_growth() {
+    let mut b = mbi();
+    let n = b.len();
+    let r = reserve::reserve(&mut b, &[(0x200_0000, 0x201_0000)]);
+    assert!(matches!(r, Err(MbiError::Truncated { have, .. }) if have == n));
+}

@@ -129,6 +129,7 @@ pub struct Iommu {
 }
 
 /// The IOMMUs of the system, in bus order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct IommuList {
     items: [Option<Iommu>; MAX_IOMMUS],
     len: usize,
@@ -326,6 +327,20 @@ fn wait_cmd_buf_stopped<F: Fabric + ?Sized>(f: &mut F, b: PhysAddr) -> Result<()
         }
     }
     Err(DmaError::IommuNoResponse { base: b.as_u64(), reg: REG_STATUS, value: f.mmio_read(b, REG_STATUS) })
+}
+
+/// Clear every enable bit of the Control register and wait until the
+/// command buffer has stopped: the IOMMU then translates nothing and its
+/// base registers may be reprogrammed.
+pub fn disable<F: Fabric + ?Sized>(f: &mut F, iommu: &Iommu) -> Result<(), DmaError> {
+    let ctrl = f.mmio_read(iommu.base, REG_CONTROL);
+    f.mmio_write(iommu.base, REG_CONTROL, ctrl & !CTRL_ENABLES);
+    wait_cmd_buf_stopped(f, iommu.base)?;
+    let after = f.mmio_read(iommu.base, REG_CONTROL);
+    if after & CTRL_IOMMU_EN != 0 {
+        return Err(DmaError::IommuNoResponse { base: iommu.base.as_u64(), reg: REG_CONTROL, value: after });
+    }
+    Ok(())
 }
 
 /// After the flush: the device table still blocks every DeviceID (nothing

@@ -29,7 +29,7 @@ mod tests;
 
 use skl_bootinfo::PhysAddr;
 
-pub use iommu::{CommandArea, DeviceTable, TableAddrs};
+pub use iommu::{CommandArea, DeviceTable, IommuList, TableAddrs};
 pub use northbridge::Protection;
 pub use pci::Bdf;
 
@@ -138,12 +138,20 @@ pub struct DmaReport {
     pub iommus: u8,
 }
 
+/// DMA protection in place: what was done, and the IOMMUs that now block
+/// every device (for [`release_to_kernel`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Protected {
+    pub report: DmaReport,
+    pub iommus: IommuList,
+}
+
 /// Token the COMPLETION_WAIT stores ("SKLDMA" + IOMMU index).
 const TOKEN: u64 = 0x534B_4C44_4D41_0000;
 
 /// Establish DMA protection (steps in the module documentation).
 #[inline(never)]
-pub fn protect<F: Fabric>(f: &mut F, slb: PhysAddr) -> Result<DmaReport, DmaError> {
+pub fn protect<F: Fabric>(f: &mut F, slb: PhysAddr) -> Result<Protected, DmaError> {
     let slb = crate::launch::slb_range(slb);
     let cpu = f.cpu();
     let kind = Protection::for_family(cpu.family)?;
@@ -179,5 +187,20 @@ pub fn protect<F: Fabric>(f: &mut F, slb: PhysAddr) -> Result<DmaReport, DmaErro
         iommu::flush(f, i, &t, TOKEN | ((k as u64) << 8))?;
         iommu::verify(f, i)?;
     }
-    Ok(DmaReport { nodes, iommus: iommus.len() as u8 })
+    Ok(Protected { report: DmaReport { nodes, iommus: iommus.len() as u8 }, iommus })
+}
+
+/// Multiboot2 mode, after every measurement: turn every IOMMU off, as
+/// firmware leaves it. A kernel that knows nothing of DRTM cannot know the
+/// blocking tables in the SLB: without an IOMMU driver its devices would
+/// never work, and with one (Xen, Linux) it reprograms the base registers,
+/// which the IOMMU specification (§3.4, Device Table Base Address) allows
+/// only while the IOMMU is disabled. DLME mode keeps the IOMMUs blocking:
+/// a Secure Launch kernel takes them over itself.
+#[inline(never)]
+pub fn release_to_kernel<F: Fabric>(f: &mut F, iommus: &IommuList) -> Result<(), DmaError> {
+    for i in iommus.iter() {
+        iommu::disable(f, i)?;
+    }
+    Ok(())
 }

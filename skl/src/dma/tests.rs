@@ -11,6 +11,10 @@ fn amd_iommus(n: usize) -> Vec<Bdf> {
 }
 
 fn run(f: &mut FakeFabric) -> Result<DmaReport, DmaError> {
+    run_protected(f).map(|p| p.report)
+}
+
+fn run_protected(f: &mut FakeFabric) -> Result<Protected, DmaError> {
     protect(f, PhysAddr(SLB))
 }
 
@@ -272,4 +276,27 @@ fn error_codes_are_distinct() {
     codes.sort();
     codes.dedup();
     assert_eq!(codes.len(), all.len());
+}
+
+#[test]
+fn release_to_kernel_turns_every_iommu_off() {
+    let mut f = FakeFabric::new(0x17, 2, &amd_iommus(3));
+    let p = run_protected(&mut f).unwrap();
+    assert_eq!(p.iommus.len(), 3);
+    release_to_kernel(&mut f, &p.iommus).unwrap();
+    for (i, m) in f.iommus.iter().enumerate() {
+        let ctrl = m.regs.get(&iommu::REG_CONTROL).copied().unwrap_or(0);
+        assert_eq!(ctrl & iommu::CTRL_ENABLES, 0, "IOMMU {i} still enabled: {ctrl:#x}");
+    }
+}
+
+#[test]
+fn release_refuses_an_iommu_that_stays_on() {
+    let mut f = FakeFabric::new(0x17, 1, &amd_iommus(2));
+    let p = run_protected(&mut f).unwrap();
+    f.iommus[1].dead = true;
+    let base = f.iommus[1].base;
+    assert!(
+        matches!(release_to_kernel(&mut f, &p.iommus), Err(DmaError::IommuNoResponse { base: b, .. }) if b == base)
+    );
 }

@@ -5,15 +5,41 @@ use super::port::{outb, POST_CODE};
 extern "C" {
     /// `entry_common.S`: back to 32-bit protected mode, paging off, registers as
     /// the DLME expects; never returns.
-    fn skl_handoff(entry: u32, slb_base: u32, esi: u32, ebx: u32) -> !;
+    fn skl_handoff(entry: u32, slb_base: u32, esi: u32, ebx: u32, stgi: u32) -> !;
+}
+
+/// GIF at the hand-off (AMD only; Intel has no GIF).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gif {
+    /// Left as SKINIT set it (0), or no GIF at all (TXT): a Secure Launch
+    /// kernel recognises the launch and executes STGI itself.
+    Unchanged,
+    /// STGI as the last instruction before the jump: a kernel that knows
+    /// nothing of SKINIT never would, and NMIs would stay held forever.
+    Set,
 }
 
 /// Enter the kernel: see `entry_common.S` for the register state.
-pub fn handoff(h: &crate::launch::Handoff) -> ! {
+pub fn handoff(h: &crate::launch::Handoff, gif: Gif) -> ! {
     // SAFETY: the launch validated entry (inside the measured DLME, below
     // 4 GiB) and measured the DLME; skl_handoff leaves long mode from
     // identity-mapped code and jumps there. Nothing of ours runs after it.
-    unsafe { skl_handoff(h.entry, h.slb_base, h.esi, h.ebx) }
+    // STGI is executed only for `Gif::Set`, which only the SKINIT payload
+    // passes: after SKINIT, CPUID reports SKINIT, so STGI cannot fault.
+    unsafe { skl_handoff(h.entry, h.slb_base, h.esi, h.ebx, (gif == Gif::Set) as u32) }
+}
+
+/// VM_CR (AMD APM vol. 2 §15.30.1): SKINIT sets R_INIT (bit 1), which turns
+/// INIT into #SX. Xen and Linux read it to recognise a SKINIT launch and
+/// clear it themselves; a kernel that knows nothing of SKINIT must get the
+/// INIT it expects.
+const MSR_VM_CR: u32 = 0xC001_0114;
+const VM_CR_R_INIT: u64 = 1 << 1;
+
+/// Clear VM_CR.R_INIT (AMD, after SKINIT only).
+pub fn clear_vm_cr_r_init() {
+    let v = rdmsr(MSR_VM_CR);
+    wrmsr(MSR_VM_CR, v & !VM_CR_R_INIT);
 }
 
 /// Defined stop after a launch error: show the code on the POST port, reset

@@ -147,17 +147,19 @@ reloc_one:
 1:  ud2
 
 /*
- * skl_handoff(entry: u32, slb_base: u32, esi: u32, ebx: u32) -> !
+ * skl_handoff(entry: u32, slb_base: u32, esi: u32, ebx: u32, stgi: u32) -> !
  * Back to 32-bit protected mode, paging off, then jump to `entry` with
  * EBP = EDX = SLB base, ESI and EBX as given, EAX = Multiboot2 magic,
  * EDI = entry. DLME mode (TrenchBoot Xen aem-staging-14-10-24-rebase,
  * head.S above slaunch_stub_entry; Linux AMD Secure Launch): EBX = entry,
- * ESI = boot parameters. Multiboot2 mode (Multiboot2 spec §3.3, i386
- * machine state): EBX = MBI. AMD: GIF stays 0; the kernel executes STGI.
+ * ESI = boot parameters; GIF stays 0, the kernel executes STGI. Multiboot2
+ * mode (Multiboot2 spec §3.3, i386 machine state): EBX = MBI; with
+ * stgi != 0, STGI right before the jump (interrupts stay off: IF = 0).
  */
     .globl skl_handoff
 skl_handoff:
     cli
+    push    %r8                             /* stgi: popped in 32-bit mode */
     mov     %esi, %ebp
     mov     %edx, %esi
     mov     %ecx, %ebx
@@ -185,10 +187,15 @@ skl_handoff:
     mov     %eax, %cr4
     xor     %eax, %eax
     mov     %eax, %cr3
+    pop     %eax                            /* stgi (low half of the push) */
     lea     0x10000(%ebp), %esp
     mov     %ebp, %edx
     xor     %ecx, %ecx
+    test    %eax, %eax
     mov     $0x36d76289, %eax
+    jz      11f
+    stgi
+11:
     jmp     *%edi
 
     .section .rodata.gdt, "a"

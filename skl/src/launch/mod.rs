@@ -77,8 +77,11 @@ pub struct LaunchPlan {
     pub entry_offset: u32,
     pub context: u32,
     pub log: Option<EventLog>,
-    /// The MBI, when the policy says the context is one (validated).
+    /// The MBI, when the policy says the context is one (validated). In
+    /// Multiboot2 mode, after [`reserve_for_kernel`], the grown MBI.
     pub mbi: Option<PhysRange>,
+    /// The MBI's size as the bootloader wrote it (what the policy names).
+    pub mbi_declared_len: u64,
 }
 
 /// The DRTM event log: its area, format (SLRT `log_format`) and, on Intel
@@ -213,12 +216,14 @@ pub fn validate<M: PhysMemory, G: DmaGuard>(mem: &M, slrt: &Slrt, dce: &Dce<G>) 
             return Err(LaunchError::BadLogRange { addr: r.start().as_u64() });
         }
     }
-    Ok(LaunchPlan { dlme, entry_offset: entry as u32, context: context as u32, log, mbi: None })
+    Ok(LaunchPlan { dlme, entry_offset: entry as u32, context: context as u32, log, mbi: None, mbi_declared_len: 0 })
 }
 
 /// If the policy names the context as a Multiboot2 MBI, bound it, parse it
 /// and check that it, the DLME, the log and every module lie in available
-/// RAM of its memory map and clear of the SLB.
+/// RAM of its memory map, clear of the SLB, and that no two of DLME, MBI
+/// and modules overlap (a kernel unpacking one in place must not change
+/// bytes measured as another).
 fn validate_mbi<M: PhysMemory, G: DmaGuard>(
     mem: &M,
     slrt: &Slrt,
@@ -236,38 +241,87 @@ fn validate_mbi<M: PhysMemory, G: DmaGuard>(
     let total = Mbi::total_size(head).unwrap_or(0);
     let r = PhysRange::new(PhysAddr(ctx), total as u64).ok_or(LaunchError::BadContext { context: ctx })?;
     let slb_r = dce.own;
-    if !r.below_4g() || r.overlaps(&slb_r) || r.overlaps(&plan.dlme) || plan.log.is_some_and(|l| l.range.overlaps(&r)) {
+    let log = plan.log.map_or(PhysRange::EMPTY, |l| l.range);
+    if !r.below_4g() || r.overlaps(&slb_r) || r.overlaps(&plan.dlme) || log.overlaps(&r) {
         return Err(LaunchError::BadContext { context: ctx });
     }
     dce.guard.check(mem, &r)?;
-    let bytes = mem.read(r).ok_or(LaunchError::BadContext { context: ctx })?;
-    let mbi = Mbi::parse(bytes).map_err(LaunchError::Mbi)?;
-    let in_ram = |x: &PhysRange| mbi.in_available_ram(x.start().as_u64(), x.len());
-    if mbi.mmap().is_some() {
-        if !in_ram(&plan.dlme) {
-            return Err(LaunchError::NotInRam { addr: plan.dlme.start().as_u64() });
-        }
-        if !in_ram(&r) {
-            return Err(LaunchError::NotInRam { addr: ctx });
-        }
-        if let Some(l) = plan.log {
-            if !in_ram(&l.range) {
-                return Err(LaunchError::NotInRam { addr: l.range.start().as_u64() });
-            }
+    let mbi = Mbi::parse(mem.read(r).ok_or(LaunchError::BadContext { context: ctx })?).map_err(LaunchError::Mbi)?;
+    let has_map = mbi.mmap().is_some();
+    let in_ram = |x: &PhysRange| !has_map || x.is_empty() || mbi.in_available_ram(x.start().as_u64(), x.len());
+    for (x, addr) in [(&plan.dlme, plan.dlme.start().as_u64()), (&r, ctx), (&log, log.start().as_u64())] {
+        if !in_ram(x) {
+            return Err(LaunchError::NotInRam { addr });
         }
     }
-    for m in mbi.modules() {
-        let mr = PhysRange::new(PhysAddr(m.start as u64), (m.end - m.start) as u64)
-            .ok_or(LaunchError::BadModule { start: m.start as u64 })?;
+    for (i, m) in mbi.modules().enumerate() {
+        let start = m.start as u64;
+        let mr = module_range(&m);
+        // GRUB passes an empty file as start 0, size 0: no bytes to read,
+        // protect or overlap; it is measured as empty.
+        if mr.is_empty() {
+            continue;
+        }
         // Not in the log either: events appended after a module is hashed
         // would change it under its measurement.
-        let in_log = plan.log.is_some_and(|l| l.range.overlaps(&mr));
-        if mr.overlaps(&slb_r) || in_log || (mbi.mmap().is_some() && !in_ram(&mr)) {
-            return Err(LaunchError::BadModule { start: m.start as u64 });
+        if mr.overlaps(&slb_r) || log.overlaps(&mr) || !in_ram(&mr) {
+            return Err(LaunchError::BadModule { start });
+        }
+        let mut clash = mr.overlaps(&plan.dlme) || mr.overlaps(&r);
+        for o in mbi.modules().take(i) {
+            clash |= module_range(&o).overlaps(&mr);
+        }
+        if clash {
+            return Err(LaunchError::Overlap { addr: start });
         }
         dce.guard.check(mem, &mr)?;
     }
     plan.mbi = Some(r);
+    plan.mbi_declared_len = r.len();
+    Ok(())
+}
+
+/// A module's bytes (both ends are u32: the range cannot wrap).
+fn module_range(m: &skl_bootinfo::multiboot2::Module<'_>) -> PhysRange {
+    PhysRange::new(PhysAddr(m.start as u64), (m.end - m.start) as u64).unwrap_or(PhysRange::EMPTY)
+}
+
+/// Multiboot2 mode: tell the kernel, which knows nothing of DRTM, that the
+/// loader's own 64 KiB (IOMMU tables, SLRT) and the DRTM log are not free
+/// RAM, by carving them out of the MBI memory map before the MBI is
+/// measured. The MBI grows in place by the added entries; the bytes it
+/// grows into must be available RAM clear of the SLB, the log, the DLME and
+/// every module. `skl-tool predict` applies the same edit
+/// (`multiboot2::reserve`).
+fn reserve_for_kernel<M: PhysMemory, G: DmaGuard>(
+    mem: &mut M,
+    plan: &mut LaunchPlan,
+    dce: &Dce<G>,
+) -> Result<(), LaunchError> {
+    use skl_bootinfo::multiboot2::reserve;
+    let Some(r) = plan.mbi else { return Ok(()) };
+    let no_room = LaunchError::MbiNoRoom { end: r.end() };
+    let (own, log) = (dce.own, plan.log.map_or(PhysRange::EMPTY, |l| l.range));
+    let holes = [(own.start().as_u64(), own.end()), (log.start().as_u64(), log.end())];
+    let mbi = Mbi::parse(mem.read(r).ok_or(no_room)?).map_err(LaunchError::Mbi)?;
+    let grow = reserve::growth(&mbi, &holes).map_err(LaunchError::Mbi)? as u64;
+    if grow == 0 {
+        return Ok(());
+    }
+    let tail = PhysRange::new(PhysAddr(r.end()), grow).ok_or(no_room)?;
+    let mut clash = !tail.below_4g()
+        || !mbi.in_available_ram(tail.start().as_u64(), grow)
+        || [own, log, plan.dlme].iter().any(|o| o.overlaps(&tail));
+    for m in mbi.modules() {
+        clash |= module_range(&m).overlaps(&tail);
+    }
+    if clash {
+        return Err(no_room);
+    }
+    let new = PhysRange::new(r.start(), r.len() + grow).ok_or(no_room)?;
+    dce.guard.check(mem, &new)?;
+    let total = reserve::reserve(mem.write(new).ok_or(no_room)?, &holes).map_err(LaunchError::Mbi)?;
+    plan.mbi = PhysRange::new(r.start(), total as u64);
     Ok(())
 }
 
@@ -305,13 +359,17 @@ pub fn run_after_entry<M: PhysMemory, T: TpmTransport, G: DmaGuard>(
         if mode == Mode::Dlme { " DLME mode" } else { " Multiboot2 mode" }
     );
     let work = if mode == Mode::Multiboot2 {
-        let mbi = plan.mbi.ok_or(LaunchError::NoMbi)?;
-        Some(policy::plan(mem, &slrt, bl.start(), mbi)?)
+        let w = policy::plan(mem, &slrt, bl.start(), &plan)?;
+        reserve_for_kernel(mem, &mut plan, dce)?;
+        Some(w)
     } else {
         None
     };
 
-    let result = measure(mem, tpm, &plan, dce)
+    // Everything is validated and readable: from here on the only refusal
+    // left is a TPM that fails a command.
+    let later = work.map_or(LogRoom::default(), |w| w.log_room);
+    let result = measure(mem, tpm, &plan, dce, later)
         .and_then(|banks| work.map_or(Ok(()), |w| policy::measure(mem, tpm, &w, banks, &plan, bl, dce.arch)));
     tpm.relinquish_locality();
     result?;
@@ -332,11 +390,33 @@ pub(crate) struct Measurement<'e> {
     pub logged_only: bool,
 }
 
+/// Log space events still to come will need: `events` events whose data
+/// (`evt_info`) sums to `data` bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LogRoom {
+    pub events: usize,
+    pub data: usize,
+}
+
+impl LogRoom {
+    /// Bytes these events take in a log of `family` with `banks`.
+    fn bytes(&self, family: TpmFamily, banks: BankSet) -> usize {
+        let per_event = match family {
+            // TCG_PCR_EVENT2: pcr, type, count, (alg, digest) per bank, size.
+            TpmFamily::Tpm20 => 16 + banks.iter().map(|a| 2 + a.digest_size()).sum::<usize>(),
+            // TCG_PCR_EVENT: pcr, type, SHA-1, size.
+            TpmFamily::Tpm12 => 32,
+        };
+        self.events * per_event + self.data
+    }
+}
+
 fn measure<M: PhysMemory, T: TpmTransport, G: DmaGuard>(
     mem: &mut M,
     tpm: &mut T,
     plan: &LaunchPlan,
     dce: &Dce<G>,
+    later: LogRoom,
 ) -> Result<BankSet, LaunchError> {
     let family = tpm.family();
     let banks = match family {
@@ -364,7 +444,9 @@ fn measure<M: PhysMemory, T: TpmTransport, G: DmaGuard>(
     ];
     let steps = if skinit.is_some() { &steps[..] } else { &steps[1..] };
     if let Some(log) = plan.log {
-        log_events(mem, log, family, banks, steps)?;
+        // SKINIT logs nothing: the log is SKL's to start (`dce_image`).
+        let start = LogStart::First { erase: dce.dce_image.is_some(), keep: later.bytes(family, banks) };
+        log_events(mem, log, family, banks, steps, start)?;
     }
     for m in steps.iter().filter(|m| !m.logged_only) {
         extend(tpm, m.pcr, &m.digests)?;
@@ -380,12 +462,28 @@ pub(crate) fn extend<T: TpmTransport>(tpm: &mut T, pcr: Pcr, digests: &DigestLis
     }
 }
 
+/// Whether this is the launch's first write to the log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LogStart {
+    /// SKL's first events. On AMD (`erase`) the log is SKL's alone: the area
+    /// is erased and a new header written, whatever the bootloader left there
+    /// (TrenchBoot GRUB pre-fills a TPM 1.2 area with a bare container
+    /// header, `txt.c` `grub_txt_init_tpm_event_log`; the C SKL erases it
+    /// too). On TXT, SINIT's header and events are continued. `keep` bytes
+    /// must remain free afterwards for the events still to come, so a log
+    /// too small for the whole launch stops it before the first extend.
+    First { erase: bool, keep: usize },
+    /// Later events, appended to what SKL wrote.
+    Append,
+}
+
 pub(crate) fn log_events<M: PhysMemory>(
     mem: &mut M,
     log: EventLog,
     family: TpmFamily,
     banks: BankSet,
     steps: &[Measurement],
+    start: LogStart,
 ) -> Result<(), LaunchError> {
     let (range, format) = (log.range, log.format);
     let bad = LaunchError::BadLogRange { addr: range.start().as_u64() };
@@ -396,8 +494,13 @@ pub(crate) fn log_events<M: PhysMemory>(
         None => None,
     };
     let buf = mem.write(range).ok_or(bad)?;
-    // A zeroed area gets a fresh header; otherwise continue the bootloader's.
-    let fresh = buf.iter().take(32).all(|&b| b == 0);
+    let size = buf.len();
+    let (fresh, keep) = match start {
+        LogStart::First { erase, keep } => (erase, keep),
+        LogStart::Append => (false, 0),
+    };
+    let room =
+        |used: usize| if size - used < keep { Err(LaunchError::LogFull { needed: keep as u32 }) } else { Ok(()) };
     let err = |e| log_error(e, range);
     match (family, format) {
         (TpmFamily::Tpm20, log_format::TPM20_TCG) => {
@@ -419,6 +522,7 @@ pub(crate) fn log_events<M: PhysMemory>(
                 }
                 log.append(m.pcr.0 as u32, EV_SLAUNCH, &d[..m.digests.len()], m.event).map_err(err)?;
             }
+            room(log.len())?;
             let end = log.len() as u32;
             if let Some(b) = next_at.and_then(|a| PhysRange::new(a, 4)).and_then(|r| mem.write(r)) {
                 b.copy_from_slice(&end.to_le_bytes());
@@ -429,6 +533,7 @@ pub(crate) fn log_events<M: PhysMemory>(
             for m in steps {
                 log.append(m.pcr.0 as u32, EV_SLAUNCH, &sha1_of(&m.digests), m.event).map_err(err)?;
             }
+            room(log.len())?;
         }
         _ => return Err(LaunchError::LogFormat { format }),
     }

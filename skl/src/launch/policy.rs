@@ -14,7 +14,7 @@ use skl_bootinfo::addr::{PhysAddr, PhysRange};
 use skl_bootinfo::multiboot2::Mbi;
 use skl_bootinfo::slrt::{entity, policy_flags, Architecture, PolicyEntry, Slrt};
 
-use super::{extend, log_events, LaunchPlan, Measurement};
+use super::{extend, log_events, LaunchPlan, LogRoom, LogStart, Measurement};
 use crate::error::LaunchError;
 use crate::hash::{digest_all, BankSet};
 use crate::memory::PhysMemory;
@@ -24,13 +24,17 @@ use crate::tpm::{Pcr, TpmTransport};
 #[derive(Clone, Copy, Debug)]
 pub struct PolicyWork {
     entries: usize,
+    /// What the policy's events will take in the log.
+    pub log_room: LogRoom,
 }
 
 /// The memory an entry names, or why it is refused.
+/// `mbi_r` is the MBI as it will be measured; `mbi_len` its size as the
+/// bootloader wrote it, which the policy entry names.
 fn target(
     e: &PolicyEntry,
     mbi: &Mbi,
-    mbi_r: PhysRange,
+    (mbi_r, mbi_len): (PhysRange, u64),
     slrt_addr: PhysAddr,
     slrt_size: u32,
 ) -> Result<Option<PhysRange>, LaunchError> {
@@ -40,7 +44,7 @@ fn target(
     match e.entity_type.get() {
         entity::UNUSED => Ok(None),
         entity::MULTIBOOT2_INFO => {
-            if ent != mbi_r.start().as_u64() || !(implicit || size == mbi_r.len()) {
+            if ent != mbi_r.start().as_u64() || !(implicit || size == mbi_len) {
                 return Err(mismatch);
             }
             Ok(Some(mbi_r))
@@ -67,23 +71,28 @@ fn read_mbi<M: PhysMemory>(mem: &M, mbi_r: PhysRange) -> Result<Mbi<'_>, LaunchE
     Mbi::parse(b).map_err(LaunchError::Mbi)
 }
 
-/// Check the policy before anything is measured.
+/// Check the policy before anything is measured: every entry names an
+/// object of the launch, and every byte it names is readable now.
 pub fn plan<M: PhysMemory>(
     mem: &M,
     slrt: &Slrt,
     slrt_addr: PhysAddr,
-    mbi_r: PhysRange,
+    launch: &LaunchPlan,
 ) -> Result<PolicyWork, LaunchError> {
+    let mbi_r = launch.mbi.ok_or(LaunchError::NoMbi)?;
     let mbi = read_mbi(mem, mbi_r)?;
     let mut saw_mbi = false;
     let mut saw_slrt = false;
     let mut entries = 0;
+    let mut log_room = LogRoom::default();
     for e in slrt.policy_entries() {
         entries += 1;
-        let t = target(e, &mbi, mbi_r, slrt_addr, slrt.size())?;
-        if t.is_none() {
-            continue;
+        let Some(t) = target(e, &mbi, (mbi_r, launch.mbi_declared_len), slrt_addr, slrt.size())? else { continue };
+        if !t.is_empty() && mem.read(t).is_none() {
+            return Err(LaunchError::BadModule { start: t.start().as_u64() });
         }
+        log_room.events += 1;
+        log_room.data += e.evt_info().len();
         let pcr = e.pcr.get();
         if pcr != 17 && pcr != 18 {
             return Err(LaunchError::PolicyPcr { pcr });
@@ -116,7 +125,7 @@ pub fn plan<M: PhysMemory>(
             return Err(LaunchError::ModuleNotInPolicy { start: m.start as u64 });
         }
     }
-    Ok(PolicyWork { entries })
+    Ok(PolicyWork { entries, log_room })
 }
 
 /// Measure and log every policy entry in table order, then mark it MEASURED
@@ -138,8 +147,16 @@ pub fn measure<M: PhysMemory, T: TpmTransport>(
         let slrt = Slrt::parse(table, arch)?;
         let Some(e) = slrt.policy_entries().nth(i) else { break };
         let mbi = read_mbi(mem, mbi_r)?;
-        let Some(r) = target(e, &mbi, mbi_r, slrt_area.start(), slrt.size())? else { continue };
-        let data = mem.read(r).ok_or(LaunchError::BadModule { start: r.start().as_u64() })?;
+        let Some(r) = target(e, &mbi, (mbi_r, plan.mbi_declared_len), slrt_area.start(), slrt.size())? else {
+            continue;
+        };
+        // An empty module (GRUB: start 0, size 0) is measured as no bytes,
+        // without touching memory.
+        let data = if r.is_empty() {
+            &[][..]
+        } else {
+            mem.read(r).ok_or(LaunchError::BadModule { start: r.start().as_u64() })?
+        };
         let digests = digest_all(banks, data);
         let mut text = [0u8; 32];
         let n = e.evt_info().len();
@@ -147,7 +164,7 @@ pub fn measure<M: PhysMemory, T: TpmTransport>(
         let pcr = Pcr(e.pcr.get() as u8);
         let m = Measurement { pcr, digests, event: &text[..n], logged_only: false };
         if let Some(log) = plan.log {
-            log_events(mem, log, tpm.family(), banks, core::slice::from_ref(&m))?;
+            log_events(mem, log, tpm.family(), banks, core::slice::from_ref(&m), LogStart::Append)?;
         }
         extend(tpm, pcr, &m.digests)?;
     }

@@ -220,7 +220,25 @@ fn crb_without_localities_is_refused_not_driven_at_locality_0() {
 
 const MOD0: u64 = 0x60_0000;
 
+/// The memory map the test bootloader gives: all of FakeRam available.
+const MAP: [(u64, u64, u32); 2] = [(RAM, 0x80_0000, 1), (0xFED4_0000, 0x5000, 2)];
+
+/// The map the kernel must see in Multiboot2 mode, written out by hand:
+/// the SLB and the 32 KiB log carved out of available RAM.
+const MAP_FOR_KERNEL: [(u64, u64, u32); 6] = [
+    (RAM, SLB - RAM, 1),
+    (SLB, 0x1_0000, 2),
+    (SLB + 0x1_0000, LOG - SLB - 0x1_0000, 1),
+    (LOG, 0x8000, 2),
+    (LOG + 0x8000, RAM + 0x80_0000 - LOG - 0x8000, 1),
+    (0xFED4_0000, 0x5000, 2),
+];
+
 fn mbi_bytes(modules: &[(u64, u64)]) -> Vec<u8> {
+    mbi_with_map(modules, &MAP)
+}
+
+fn mbi_with_map(modules: &[(u64, u64)], map: &[(u64, u64, u32)]) -> Vec<u8> {
     let mut b = vec![0u8; 8];
     let tag = |b: &mut Vec<u8>, typ: u32, body: &[u8]| {
         b.extend_from_slice(&typ.to_le_bytes());
@@ -239,7 +257,7 @@ fn mbi_bytes(modules: &[(u64, u64)]) -> Vec<u8> {
     }
     let mut mm = 24u32.to_le_bytes().to_vec();
     mm.extend_from_slice(&0u32.to_le_bytes());
-    for (base, len, typ) in [(RAM, 0x80_0000u64, 1u32), (0xFED4_0000, 0x5000, 2)] {
+    for &(base, len, typ) in map {
         mm.extend_from_slice(&base.to_le_bytes());
         mm.extend_from_slice(&len.to_le_bytes());
         mm.extend_from_slice(&typ.to_le_bytes());
@@ -313,7 +331,10 @@ fn multiboot2_mode_measures_the_policy_and_enters_with_the_mb2_state() {
         // GetCapability, entry, DLME, MBI, SLRT, one per module.
         assert_eq!(fake.commands.len(), 5 + n, "{n} modules");
         let slrt_size = u32::from_le_bytes(slrt_before[8..12].try_into().unwrap()) as usize;
-        let mbi = mbi_bytes(&mods);
+        // The kernel gets (and PCR 18 holds) the MBI with SLB and log
+        // reserved; module tags and command line as the bootloader wrote.
+        let mbi = mbi_with_map(&mods, &MAP_FOR_KERNEL);
+        assert_eq!(&ram.bytes[(MBI - RAM) as usize..(MBI - RAM) as usize + mbi.len()], &mbi[..]);
         let dlme = ram.bytes[(DLME - RAM) as usize..(DLME - RAM + DLME_SIZE) as usize].to_vec();
         for alg in [0x0004u16, 0x000B] {
             let z = vec![0; hash(alg, b"").len()];
@@ -364,6 +385,107 @@ fn multiboot2_policy_is_enforced() {
     // A module inside the log: the events appended after its measurement
     // would rewrite it (found by fuzz/ `launch`).
     assert_eq!(mb2_err(1, |t| p64(t, 104, MOD0 - 0x100)), LaunchError::BadModule { start: MOD0 });
+    // A log with room for SKL's three events but not for the policy's:
+    // refused before the first extend, not after the DLME is in PCR 17.
+    let e = mb2_err(3, |t| t[100..104].copy_from_slice(&0x1A0u32.to_le_bytes()));
+    assert!(matches!(e, LaunchError::LogFull { .. }), "{e:?}");
+}
+
+/// Multiboot2 launch with the given modules placed over `setup_mb2`'s.
+fn mb2_with(mods: &[(u64, u64)], map: &[(u64, u64, u32)]) -> (FakeRam, Result<Handoff, LaunchError>, FakeTpm) {
+    let (mut ram, _) = setup_mb2(mods.len(), |_| {});
+    put(&mut ram, MBI, &mbi_with_map(mods, map));
+    // Point the policy's module entries at the new modules.
+    let o = (BL - RAM) as usize + 128 + 112;
+    for (i, &(start, len)) in mods.iter().enumerate() {
+        let e = o + 56 * i;
+        ram.bytes[e + 8..e + 16].copy_from_slice(&len.to_le_bytes());
+        ram.bytes[e + 16..e + 24].copy_from_slice(&start.to_le_bytes());
+    }
+    let mbi_len = mbi_with_map(mods, map).len() as u64;
+    let e0 = (BL - RAM) as usize + 128;
+    ram.bytes[e0 + 8..e0 + 16].copy_from_slice(&mbi_len.to_le_bytes());
+    let mut t = tpm(&[0x000B]);
+    let r = run(&mut ram, &mut t, PhysAddr(SLB));
+    let fake = t.into_inner().0.into_inner();
+    if r.is_err() {
+        assert!(fake.commands.iter().all(|c| c.0 != 0x182), "nothing extended after {r:?}");
+    }
+    (ram, r, fake)
+}
+
+#[test]
+fn grub_empty_module_is_measured_as_no_bytes() {
+    // GRUB encodes an empty file as start 0, size 0 (module tag 0..0):
+    // PCR 17 gets one more extend, with H(""), and nothing is read at 0.
+    let (_, r, with_empty) = mb2_with(&[(MOD0, 0x800), (0, 0)], &MAP);
+    assert_eq!(r.map(|h| h.mode), Ok(Mode::Multiboot2));
+    let (_, r1, without) = mb2_with(&[(MOD0, 0x800)], &MAP);
+    r1.unwrap();
+    assert_eq!(extend(0x0B, without.pcr(0x0B, 17), b""), with_empty.pcr(0x0B, 17));
+}
+
+#[test]
+fn overlapping_objects_are_refused_before_any_extend() {
+    let dlme_overlap = mb2_with(&[(DLME + 0x100, 0x100)], &MAP).1;
+    assert_eq!(dlme_overlap, Err(LaunchError::Overlap { addr: DLME + 0x100 }));
+    let mbi_overlap = mb2_with(&[(MBI + 8, 0x10)], &MAP).1;
+    assert_eq!(mbi_overlap, Err(LaunchError::Overlap { addr: MBI + 8 }));
+    let each_other = mb2_with(&[(MOD0, 0x800), (MOD0 + 0x7FF, 0x10)], &MAP).1;
+    assert_eq!(each_other, Err(LaunchError::Overlap { addr: MOD0 + 0x7FF }));
+    // Touching is not overlapping.
+    assert!(mb2_with(&[(MOD0, 0x800), (MOD0 + 0x800, 0x10)], &MAP).1.is_ok());
+}
+
+#[test]
+fn every_measured_byte_is_readable_before_the_first_extend() {
+    // The map claims RAM beyond what exists; a module there cannot be read.
+    let map = [(RAM, 0x100_0000, 1)];
+    let beyond = RAM + 0x80_0000 + 0x1000;
+    let r = mb2_with(&[(beyond, 0x100)], &map).1;
+    assert_eq!(r, Err(LaunchError::BadModule { start: beyond }));
+}
+
+#[test]
+fn mbi_that_cannot_grow_is_refused_before_any_extend() {
+    // A module right behind the MBI: no room to add the reserved entries.
+    let end = MBI + mbi_with_map(&[(0, 1)], &MAP).len() as u64;
+    let r = mb2_with(&[(end, 0x100)], &MAP).1;
+    assert_eq!(r, Err(LaunchError::MbiNoRoom { end }));
+    // SLB already reserved, the log an entry of its own: entries are
+    // retyped in place, nothing added, no room needed.
+    let map = [
+        (RAM, SLB - RAM, 1),
+        (SLB, 0x1_0000, 2),
+        (SLB + 0x1_0000, LOG - SLB - 0x1_0000, 1),
+        (LOG, 0x8000, 1),
+        (LOG + 0x8000, RAM + 0x80_0000 - LOG - 0x8000, 1),
+    ];
+    let end = MBI + mbi_with_map(&[(0, 1)], &map).len() as u64;
+    let r = mb2_with(&[(end, 0x100)], &map).1;
+    assert!(r.is_ok(), "{r:?}");
+}
+
+#[test]
+fn amd_log_is_erased_whatever_the_bootloader_left_there() {
+    // TrenchBoot GRUB pre-fills a TPM 1.2 log area with a bare TXT event
+    // container header (txt.c grub_txt_init_tpm_event_log): no Spec ID
+    // event in front of it, so it parses as no log at all.
+    let mut ram = setup(|t| t[96] = 1);
+    let mut grub = b"TXT Event Container\0".to_vec();
+    grub.extend_from_slice(&[0; 12]);
+    grub.extend_from_slice(&[1, 0, 1, 0]);
+    grub.extend_from_slice(&0x8000u32.to_le_bytes());
+    grub.extend_from_slice(&48u32.to_le_bytes());
+    grub.extend_from_slice(&48u32.to_le_bytes());
+    put(&mut ram, LOG, &grub);
+    put(&mut ram, LOG + 0x7000, b"stale bytes of an earlier boot");
+    let mut t = Tis::open(FakeTis(RefCell::new(FakeTpm::new_tpm12())), Locality::TWO).unwrap();
+    run(&mut ram, &mut t, PhysAddr(SLB)).unwrap();
+    let log = &ram.bytes[(LOG - RAM) as usize..(LOG - RAM) as usize + 0x8000];
+    let ev: Vec<_> = skl_bootinfo::event_log::events12(log).map(|e| e.unwrap()).collect();
+    assert_eq!(ev.len(), 3);
+    assert!(log[0x7000..0x7020].iter().all(|&b| b == 0), "the whole area is erased");
 }
 
 #[test]
