@@ -14,7 +14,7 @@ GUEST_ASFLAGS := -m32 -fno-pic -Wall -Werror -MMD -MP
 GUEST_LDFLAGS := -m elf_i386 -nostdlib -static --build-id=none -z noexecstack --no-warn-rwx-segments
 
 GUEST_COMMON   := console.c string.c
-LAUNCHER_SRCS  := start.S skinit.S txt_enter.S main.c config.c fwcfg.c elf.c mbi.c slb.c slrt.c legacy.c scenarios.c drtm.c txt.c
+LAUNCHER_SRCS  := start.S skinit.S txt_enter.S main.c config.c fwcfg.c alloc.c elf.c mbi.c slb.c slrt.c legacy.c scenarios.c drtm.c txt.c
 KERNEL_SRCS    := entry.S main.c tis.c pcr.c mbi.c dma.c
 
 guest_objs = $(patsubst %,$(GUEST_BUILD)/$(1)/%.o,$(2)) $(patsubst %,$(GUEST_BUILD)/common/%.o,$(GUEST_COMMON))

@@ -6,6 +6,7 @@
 //! crates ([`predict`]), never with the payload's code.
 
 pub mod predict;
+pub mod synth;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -41,13 +42,43 @@ pub enum TpmInterface {
     Crb,
 }
 
+/// Which firmware's Multiboot2 information the launcher writes (GRUB's tag
+/// set differs: `docs/test-contract.md`, "MBI").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Firmware {
+    Bios,
+    /// UEFI with boot services exited (EFI memory map tag).
+    Uefi,
+    /// UEFI with boot services kept (Xen's EFI_BS header tag: EFI_BS and
+    /// image-handle tags instead of the memory maps).
+    UefiBootServices,
+}
+
+/// Where a module's bytes come from.
+#[derive(Clone, Debug)]
+pub enum ModuleSource {
+    Bytes(Vec<u8>),
+    File(PathBuf),
+}
+
 /// A launch to run.
 #[derive(Clone, Debug)]
 pub struct Launch {
     pub slb: PathBuf,
-    pub kernel: PathBuf,
-    pub modules: Vec<(Vec<u8>, String)>,
-    pub slb_base: u32,
+    /// The Multiboot2 ELF32 kernel (`None`: replay without a kernel file).
+    pub kernel: Option<PathBuf>,
+    pub modules: Vec<(ModuleSource, String)>,
+    /// SLB base; `None` = GRUB's own choice (lowest free 64 KiB-aligned chunk).
+    pub slb_base: Option<u32>,
+    /// Kernel command line (the launcher's default: "skl-test-kernel").
+    pub cmdline: Option<String>,
+    /// Guest RAM in MiB (all of it below 4 GiB: at most 2815).
+    pub memory_mib: u32,
+    pub firmware: Firmware,
+    /// Replay: a captured SLRT copied into the SLB instead of the launcher's own.
+    pub replay_slrt: Option<PathBuf>,
+    /// Files the host writes at exact guest-physical addresses before boot.
+    pub placements: Vec<(PathBuf, u64)>,
     pub scenario: String,
     pub extra_config: Vec<(String, String)>,
     pub family: TpmFamily,
@@ -72,9 +103,14 @@ impl Launch {
     pub fn new() -> Self {
         Launch {
             slb: artifact("skl.bin"),
-            kernel: artifact("qemu-tests/kernel.elf"),
+            kernel: Some(artifact("qemu-tests/kernel.elf")),
             modules: vec![],
-            slb_base: 0x0200_0000,
+            slb_base: Some(0x0200_0000),
+            cmdline: None,
+            memory_mib: 1024,
+            firmware: Firmware::Bios,
+            replay_slrt: None,
+            placements: vec![],
             scenario: "good".into(),
             extra_config: vec![],
             family: TpmFamily::Tpm20,
@@ -98,9 +134,12 @@ impl Launch {
         self.iommu = false;
         self
     }
+    /// QEMU's edu device. Its DMA reaches only the low 256 MiB and the test
+    /// kernel aims it at 0x0090_0000, so the log is pinned there
+    /// (`log_addr`) instead of GRUB's highest fit below 4 GiB.
     pub fn with_edu(mut self) -> Self {
         self.edu = true;
-        self
+        self.config("log_addr", "0x900000")
     }
     pub fn icount(mut self) -> Self {
         self.icount = true;
@@ -111,15 +150,60 @@ impl Launch {
         self
     }
     pub fn kernel(mut self, p: PathBuf) -> Self {
-        self.kernel = p;
+        self.kernel = Some(p);
         self
     }
+    /// A Multiboot2 ELF32 kernel file of any size (e.g. Debian's decompressed
+    /// `xen-4.17-amd64`), placed in RAM by the host and loaded by the
+    /// launcher as GRUB's multiboot2 loader does (relocatable tag honoured).
+    pub fn kernel_file(self, p: impl Into<PathBuf>) -> Self {
+        self.kernel(p.into())
+    }
     pub fn module(mut self, bytes: Vec<u8>, cmdline: &str) -> Self {
-        self.modules.push((bytes, cmdline.into()));
+        self.modules.push((ModuleSource::Bytes(bytes), cmdline.into()));
+        self
+    }
+    /// A module file of any size (dom0 kernel, initrd), placed by the host.
+    /// An empty file becomes GRUB's empty module (start 0, end 0).
+    pub fn module_file(mut self, p: impl Into<PathBuf>, cmdline: &str) -> Self {
+        self.modules.push((ModuleSource::File(p.into()), cmdline.into()));
+        self
+    }
+    /// The kernel command line in the MBI (GRUB: the `multiboot2` arguments after the file name).
+    pub fn cmdline(mut self, s: &str) -> Self {
+        self.cmdline = Some(s.into());
+        self
+    }
+    pub fn memory_mib(mut self, n: u32) -> Self {
+        self.memory_mib = n;
+        self
+    }
+    pub fn timeout(mut self, secs: u64) -> Self {
+        self.timeout = Duration::from_secs(secs);
+        self
+    }
+    pub fn firmware(mut self, f: Firmware) -> Self {
+        self.firmware = f;
         self
     }
     pub fn base(mut self, b: u32) -> Self {
-        self.slb_base = b;
+        self.slb_base = Some(b);
+        self
+    }
+    /// Let the launcher place the SLB as GRUB does (lowest free 64 KiB-aligned chunk).
+    pub fn slb_low(mut self) -> Self {
+        self.slb_base = None;
+        self
+    }
+    /// Write `file` at guest-physical `addr` before boot (byte for byte).
+    pub fn place(mut self, file: impl Into<PathBuf>, addr: u64) -> Self {
+        self.placements.push((file.into(), addr));
+        self
+    }
+    /// Replay mode: no MBI, log or modules built by the launcher; the given
+    /// SLRT is copied into the SLB after its 4 KiB are zeroed.
+    pub fn replay(mut self, slrt: impl Into<PathBuf>) -> Self {
+        self.replay_slrt = Some(slrt.into());
         self
     }
     pub fn scenario(mut self, s: &str) -> Self {
@@ -140,20 +224,57 @@ impl Launch {
     pub fn run(&self) -> LaunchResult {
         let dir = TempDir::new();
         let d = dir.path.clone();
-        let mut cfg = format!("slb_base={:#x}\nscenario={}\n", self.slb_base, self.scenario);
+        assert!(self.memory_mib >= 128 && self.memory_mib < 2816, "memory_mib: 128..2815 (all RAM below 4 GiB)");
+        let mut cfg = format!("scenario={}\n", self.scenario);
+        cfg.push_str(&match self.slb_base {
+            Some(b) => format!("slb_base={b:#x}\n"),
+            None => "slb_base=low\n".into(),
+        });
         if self.family == TpmFamily::Tpm12 {
             cfg.push_str("log_format=1\n");
         }
-        for (i, (_, c)) in self.modules.iter().enumerate() {
-            cfg.push_str(&format!("module{i}_cmdline={c}\n"));
+        if let Some(c) = &self.cmdline {
+            cfg.push_str(&format!("cmdline={c}\n"));
+        }
+        cfg.push_str(match self.firmware {
+            Firmware::Bios => "firmware=bios\n",
+            Firmware::Uefi => "firmware=uefi\n",
+            Firmware::UefiBootServices => "firmware=uefi\nefi_bs=1\n",
+        });
+        // Large files go into RAM through QEMU's loader device at staging
+        // addresses (fw_cfg port I/O is a byte per exit under TCG); the
+        // launcher then loads or copies them where GRUB would.
+        let mut stage = Staging::new(self.memory_mib);
+        let mut loaders: Vec<(PathBuf, u64)> = self.placements.clone();
+        for (f, at) in &self.placements {
+            let len = fs::metadata(f).unwrap_or_else(|e| panic!("{}: {e}", f.display())).len();
+            cfg.push_str(&format!("reserve={at:#x},{len}\n"));
+        }
+        if let Some(k) = &self.kernel {
+            let (at, size) = stage.add(k, &mut loaders);
+            cfg.push_str(&format!("kernel_at={at:#x}\nkernel_size={size}\n"));
+        }
+        for (i, (m, c)) in self.modules.iter().enumerate() {
+            let path = match m {
+                ModuleSource::Bytes(b) => {
+                    let p = d.join(format!("module{i}.bin"));
+                    fs::write(&p, b).unwrap();
+                    p
+                }
+                ModuleSource::File(p) => p.clone(),
+            };
+            let (at, size) = stage.add(&path, &mut loaders);
+            cfg.push_str(&format!("module{i}_cmdline={c}\nmodule{i}_at={at:#x}\nmodule{i}_size={size}\n"));
+        }
+        if let Some(slrt) = &self.replay_slrt {
+            let (at, size) = stage.add(slrt, &mut loaders);
+            cfg.push_str(&format!("replay=1\nslrt_at={at:#x}\nslrt_size={size}\n"));
         }
         for (k, v) in &self.extra_config {
             cfg.push_str(&format!("{k}={v}\n"));
         }
         fs::write(d.join("config.txt"), cfg).unwrap();
-        for (i, (m, _)) in self.modules.iter().enumerate() {
-            fs::write(d.join(format!("module{i}.bin")), m).unwrap();
-        }
+        check_placements(&loaders, self.memory_mib);
 
         // swtpm: manufacture with the requested banks, then serve the control channel.
         let tpm2 = self.family == TpmFamily::Tpm20;
@@ -203,20 +324,19 @@ impl Launch {
         wait_for(&d.join("proxy.ready"), Duration::from_secs(10));
 
         let mut q = Command::new("qemu-system-x86_64");
-        q.args(["-machine", "q35,memory-backend=ram", "-cpu", "qemu64,+pdpe1gb", "-m", "1G", "-smp", "1"])
+        let mem = format!("{}M", self.memory_mib);
+        q.args(["-machine", "q35,memory-backend=ram", "-cpu", "qemu64,+pdpe1gb", "-m", &mem, "-smp", "1"])
             .arg("-object")
-            .arg(format!("memory-backend-file,id=ram,size=1G,mem-path={},share=on", d.join("guest.ram").display()))
+            .arg(format!("memory-backend-file,id=ram,size={mem},mem-path={},share=on", d.join("guest.ram").display()))
             .args(["-display", "none", "-no-reboot", "-nodefaults"])
             .arg("-kernel")
             .arg(artifact("qemu-tests/launcher.elf"))
             .arg("-fw_cfg")
             .arg(format!("name=opt/skl/slb,file={}", self.slb.display()))
             .arg("-fw_cfg")
-            .arg(format!("name=opt/skl/kernel,file={}", self.kernel.display()))
-            .arg("-fw_cfg")
             .arg(format!("name=opt/skl/config,file={}", d.join("config.txt").display()));
-        for i in 0..self.modules.len() {
-            q.arg("-fw_cfg").arg(format!("name=opt/skl/module{i},file={}", d.join(format!("module{i}.bin")).display()));
+        for (f, at) in &loaders {
+            q.arg("-device").arg(format!("loader,file={},addr={at:#x},force-raw=on", f.display()));
         }
         let dev = match self.interface {
             TpmInterface::Tis => "tpm-tis",
@@ -245,6 +365,8 @@ impl Launch {
             })
             .arg("-debugcon")
             .arg(format!("file:{}", d.join("debugcon.log").display()))
+            .arg("-serial")
+            .arg(format!("file:{}", d.join("serial.log").display()))
             .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=4"])
             // Every TPM command QEMU passes to swtpm, and each locality change.
             .args(["-d", "trace:tpm_emulator_handle_request,trace:tpm_emulator_set_locality", "-D"])
@@ -281,21 +403,28 @@ impl Launch {
         let report = Report::parse(&debugcon);
         let ram_path = d.join("guest.ram");
         let ram = |at: u64, len: usize| read_at(&ram_path, at, len);
+        let serial = String::from_utf8_lossy(&fs::read(d.join("serial.log")).unwrap_or_default()).into_owned();
+        let plan = Plan::parse(&ram(0x50_0800, 12 * 4 + 2 * 4 * 16));
+        let slb_base = plan.as_ref().map(|p| p.slb_base).or(self.slb_base).unwrap_or(0);
         let slb = fs::read(&self.slb).unwrap();
         let bl = u16::from_le_bytes([slb[6], slb[7]]) as u64;
-        let slrt = ram(self.slb_base as u64 + bl, 4096);
+        let slrt = ram(slb_base as u64 + bl, 4096);
         let failure = (slrt.get(..8) == Some(&b"SKLERROR"[..])).then(|| {
             (u32::from_le_bytes(slrt[8..12].try_into().unwrap()), u32::from_le_bytes(slrt[12..16].try_into().unwrap()))
         });
-        let log = ram(0x90_0000, 0x8000);
+        let log = plan.as_ref().map_or_else(Vec::new, |p| ram(p.log_addr as u64, p.log_size as usize));
         let measured = u16::from_le_bytes([slb[2], slb[3]]) as usize;
-        let slb_image_after = ram(self.slb_base as u64, measured);
-        let slb_after = ram(self.slb_base as u64, 0x10000);
+        let slb_image_after = ram(slb_base as u64, measured);
+        let slb_after = ram(slb_base as u64, 0x10000);
         let stamps = ram(0x50_0018, 16);
         let tsc = |o: usize| u64::from_le_bytes(stamps[o..o + 8].try_into().unwrap());
         let tsc_entry_to_kernel = (tsc(8) > tsc(0) && tsc(0) != 0).then(|| tsc(8) - tsc(0));
-        let mbi = report.mbi.map(|(a, n)| ram(a as u64, n as usize));
-        let host_pcrs = if tpm2 { read_pcrs_tpm2_tools(&d) } else { BTreeMap::new() };
+        // The MBI the kernel reported, else the one the launcher built.
+        let mbi = report
+            .mbi
+            .or(plan.as_ref().filter(|p| p.mbi_size != 0).map(|p| (p.mbi_addr, p.mbi_size)))
+            .map(|(a, n)| ram(a as u64, n as usize));
+        let host_pcrs = if tpm2 { read_pcrs_tpm2_tools(&d) } else { read_pcrs_tpm12(&d) };
         let proxy_log = fs::read_to_string(d.join("proxy.log")).unwrap_or_default();
         let txt_regs = fs::read(d.join("txt.regs")).unwrap_or_default();
         // The launcher's TXT heap (qemu-tests/guest/launcher/txt.h).
@@ -305,6 +434,8 @@ impl Launch {
         LaunchResult {
             status,
             wall,
+            serial,
+            plan,
             debugcon,
             report,
             failure,
@@ -337,17 +468,23 @@ pub struct LaunchResult {
     /// kernel ran and passed its own checks; 0 = reset (SKL refused).
     pub status: Option<i32>,
     pub wall: Duration,
+    /// Everything written to COM1 (the kernel's console, e.g. Xen and dom0).
+    pub serial: String,
+    /// Where the launcher put things (read from guest RAM; `None` if it
+    /// failed before writing the record).
+    pub plan: Option<Plan>,
+    /// Debug-console output (port 0xE9): launcher, debug SKL, test kernel.
     pub debugcon: String,
     pub report: Report,
     /// SKL's failure record (code, detail), if it left one.
     pub failure: Option<(u32, u32)>,
     /// PCRs read back from swtpm by tpm2-tools after QEMU exited.
     pub host_pcrs: BTreeMap<(String, u32), Vec<u8>>,
-    /// The 32 KiB event-log area (guest 0x0090_0000) after the run.
+    /// The 32 KiB event-log area (where the launcher put it, `plan.log_addr`) after the run.
     pub log: Vec<u8>,
     /// The 4 KiB SLRT area after the run.
     pub slrt: Vec<u8>,
-    /// The MBI the kernel reported, read from guest RAM.
+    /// The MBI the kernel reported (else the one the launcher built), read from guest RAM.
     pub mbi: Option<Vec<u8>>,
     pub qemu_err: String,
     pub proxy_log: String,
@@ -397,17 +534,119 @@ impl LaunchResult {
     pub fn handed_off(&self) -> bool {
         self.report.done
     }
+    /// Whether SKL handed off, for any kernel (not only the test kernel's
+    /// report): the launcher entered the SLB, SKL left no failure record,
+    /// and either QEMU did not end in a reset (SKL's refusal path resets; a
+    /// kernel that runs exits through isa-debug-exit or is still running at
+    /// the timeout) or the kernel wrote to COM1 (a kernel that resets, e.g.
+    /// Xen's panic; lines of a debug SKL, "SKL…", do not count).
+    pub fn handed_off_any_kernel(&self) -> bool {
+        let kernel_wrote = self.serial.lines().any(|l| !l.trim().is_empty() && !l.starts_with("SKL"));
+        self.report.done
+            || (self.failure.is_none()
+                && self.debugcon.contains("LAUNCHER: SKINIT: entering")
+                && self.status != Some(255)
+                && (self.status != Some(0) || kernel_wrote))
+    }
     /// A short description for assertion messages.
     pub fn summary(&self) -> String {
         format!(
-            "status {:?}, failure {:?}, wall {:?}\n--- debugcon ---\n{}\n--- qemu stderr ---\n{}\n--- proxy ---\n{}",
+            "status {:?}, failure {:?}, wall {:?}\n--- debugcon ---\n{}\n--- serial (COM1) ---\n{}\n--- qemu stderr ---\n{}\n--- proxy ---\n{}",
             self.status,
             self.failure.map(|(c, d)| format!("{c:#06x} detail {d:#x}")),
             self.wall,
             self.debugcon,
+            self.serial,
             self.qemu_err,
             self.proxy_log
         )
+    }
+}
+
+/// The launcher's placement record at guest 0x0050_0800 (`docs/test-contract.md`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    pub mbi_addr: u32,
+    pub mbi_size: u32,
+    pub log_addr: u32,
+    pub log_size: u32,
+    pub slb_base: u32,
+    /// Where the kernel image starts (its load base address).
+    pub load_base: u32,
+    pub dlme_base: u32,
+    pub dlme_size: u32,
+    pub dlme_entry: u32,
+    /// (mod_start, mod_end) of each module tag.
+    pub modules: Vec<(u32, u32)>,
+}
+
+impl Plan {
+    fn parse(b: &[u8]) -> Option<Plan> {
+        let w = |i: usize| u32::from_le_bytes(b[4 * i..4 * i + 4].try_into().unwrap());
+        if &b[..4] != b"PLAN" || w(1) != 1 {
+            return None;
+        }
+        let n = (w(11) as usize).min(16);
+        Some(Plan {
+            mbi_addr: w(2),
+            mbi_size: w(3),
+            log_addr: w(4),
+            log_size: w(5),
+            slb_base: w(6),
+            load_base: w(7),
+            dlme_base: w(8),
+            dlme_size: w(9),
+            dlme_entry: w(10),
+            modules: (0..n).map(|i| (w(12 + 2 * i), w(13 + 2 * i))).collect(),
+        })
+    }
+}
+
+/// Staging area for files the host puts into guest RAM with QEMU's loader
+/// device: from the middle of RAM upwards, 2 MiB aligned, away from where
+/// GRUB-like allocations go (low chunks from the bottom, high ones from the top).
+struct Staging {
+    next: u64,
+    limit: u64,
+}
+
+impl Staging {
+    const ALIGN: u64 = 0x20_0000;
+    fn new(memory_mib: u32) -> Staging {
+        let ram = memory_mib as u64 * 0x10_0000;
+        Staging { next: (ram / 2).next_multiple_of(Self::ALIGN), limit: ram - 0x100_0000 }
+    }
+    /// Stages `f` (an empty file is not placed) and returns its address and size.
+    fn add(&mut self, f: &Path, loaders: &mut Vec<(PathBuf, u64)>) -> (u64, u64) {
+        let size = fs::metadata(f).unwrap_or_else(|e| panic!("{}: {e}", f.display())).len();
+        if size == 0 {
+            return (0, 0);
+        }
+        let at = self.next;
+        assert!(at + size <= self.limit, "{} does not fit in the staging area: raise memory_mib", f.display());
+        loaders.push((f.to_path_buf(), at));
+        self.next = (at + size).next_multiple_of(Self::ALIGN);
+        (at, size)
+    }
+}
+
+/// Files placed by QEMU's loader must not overlap each other, the launcher
+/// (1-4 MiB, loaded after them by -kernel), the mailbox and TXT tables
+/// (5-7 MiB), or lie outside RAM.
+fn check_placements(loaders: &[(PathBuf, u64)], memory_mib: u32) {
+    let ram = memory_mib as u64 * 0x10_0000;
+    let mut ranges: Vec<(u64, u64, String)> = vec![
+        (0x10_0000, 0x40_0000, "the launcher (1-4 MiB)".into()),
+        (0x50_0000, 0x70_0000, "the mailbox and TXT tables (5-7 MiB)".into()),
+    ];
+    for (f, at) in loaders {
+        let len = fs::metadata(f).map(|m| m.len()).unwrap_or(0);
+        let (s, e) = (*at, at + len);
+        assert!(e <= ram, "{} at {at:#x} ends beyond guest RAM ({memory_mib} MiB)", f.display());
+        for (rs, re, what) in &ranges {
+            assert!(e <= *rs || s >= *re, "{} at {at:#x} overlaps {what}", f.display());
+        }
+        ranges.push((s, e, f.display().to_string()));
     }
 }
 
@@ -483,7 +722,7 @@ fn read_at(path: &Path, at: u64, len: usize) -> Vec<u8> {
 }
 
 /// Read PCR 17/18 of every bank from the still-running swtpm with Debian's
-/// tpm2-tools (`../shared/docs/qemu.md` §2.4 (b)): save the volatile state,
+/// tpm2-tools (`docs/test-contract.md`, "DRTM proxy"): save the volatile state,
 /// stop, restart with a server socket, resume, `tpm2_pcrread`.
 fn read_pcrs_tpm2_tools(d: &Path) -> BTreeMap<(String, u32), Vec<u8>> {
     let ctrl = d.join("swtpm.ctrl");
@@ -525,6 +764,49 @@ fn read_pcrs_tpm2_tools(d: &Path) -> BTreeMap<(String, u32), Vec<u8>> {
             pcrs.insert((alg.clone(), n.trim().parse().unwrap()), unhex(&v.to_lowercase()));
         }
     }
+    pcrs
+}
+
+/// Read PCR 17/18 of a TPM 1.2 swtpm after the run (tpm2-tools cannot):
+/// the same save/restart as [`read_pcrs_tpm2_tools`], then TPM_PCRRead
+/// (TPM 1.2 Main Part 3, ordinal 0x15) over the server socket by hand.
+fn read_pcrs_tpm12(d: &Path) -> BTreeMap<(String, u32), Vec<u8>> {
+    use std::io::Write;
+    use std::os::unix::net::UnixStream;
+    let ctrl = d.join("swtpm.ctrl");
+    run_ok(Command::new("swtpm_ioctl").arg("--unix").arg(&ctrl).arg("-v"));
+    run_ok(Command::new("swtpm_ioctl").arg("--unix").arg(&ctrl).arg("-s"));
+    let pid = d.join("swtpm.pid");
+    let t = Instant::now();
+    while pid_alive(&pid) && t.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let sock = d.join("tpm12.sock");
+    run_ok(
+        Command::new("swtpm")
+            .args(["socket", "--tpmstate"])
+            .arg(format!("dir={}", d.display()))
+            .arg("--server")
+            .arg(format!("type=unixio,path={}", sock.display()))
+            .arg("--ctrl")
+            .arg(format!("type=unixio,path={}.ctrl", sock.display()))
+            .arg("--pid")
+            .arg(format!("file={}", d.join("swtpm3.pid").display()))
+            .arg("-d"),
+    );
+    let _guard = PidGuard(d.join("swtpm3.pid"));
+    run_ok(Command::new("swtpm_ioctl").arg("--unix").arg(format!("{}.ctrl", sock.display())).arg("-i"));
+    let mut pcrs = BTreeMap::new();
+    for pcr in [17u32, 18] {
+        let Ok(mut s) = UnixStream::connect(&sock) else { break };
+        let mut cmd = vec![0x00, 0xC1, 0, 0, 0, 14, 0, 0, 0, 0x15];
+        cmd.extend_from_slice(&pcr.to_be_bytes());
+        let mut resp = [0u8; 30];
+        if s.write_all(&cmd).is_ok() && s.read_exact(&mut resp).is_ok() && resp[6..10] == [0, 0, 0, 0] {
+            pcrs.insert(("sha1".to_string(), pcr), resp[10..30].to_vec());
+        }
+    }
+    let _ = Command::new("swtpm_ioctl").arg("--unix").arg(format!("{}.ctrl", sock.display())).arg("-s").status();
     pcrs
 }
 

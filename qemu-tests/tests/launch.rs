@@ -292,10 +292,12 @@ fn multiboot2_mode_with_0_1_3_modules() {
 
 /// Issue 4 matrix: TPM 1.2 over TIS. One TPM_Extend per measurement into the
 /// SHA-1 bank, the TXT-container log (format 1). No tpm2-tools for 1.2: the
-/// kernel's TPM_PCRRead and the log are checked against the host.
+/// kernel's TPM_PCRRead and the log are checked against the host. The log
+/// area starts zeroed here (`log_prefill=zero`); GRUB's pre-filled container
+/// header is `grub.rs::tpm12_with_grubs_log_contents`.
 #[test]
 fn tpm12_over_tis() {
-    let r = Launch::new().tpm(TpmFamily::Tpm12, TpmInterface::Tis, None).run();
+    let r = Launch::new().tpm(TpmFamily::Tpm12, TpmInterface::Tis, None).config("log_prefill", "zero").run();
     assert_eq!(r.status, Some(33), "{}", r.summary());
     let dlme = dlme_from_elf32(&fs::read(artifact("qemu-tests/kernel.elf")).unwrap());
     let want = pcr17_after_skl("sha1", &skl(), &dlme);
@@ -353,7 +355,7 @@ fn dma_lines(r: &LaunchResult) -> Vec<(String, String, String, String)> {
 /// IOMMU as SKL left it, writes aimed at the SLB, the measured kernel and the
 /// event log change nothing; the same writes with the IOMMU switched off (the
 /// control) land, so the first half can fail. QEMU 7.2 enforces V=1, TV=1,
-/// IR=IW=0 and logs no event for it (../shared/docs/qemu.md §1.3).
+/// IR=IW=0 and logs no event for it (docs/test-contract.md, "QEMU facts").
 #[test]
 fn dma_attack_after_handoff_is_blocked() {
     let r = Launch::new().with_edu().run();

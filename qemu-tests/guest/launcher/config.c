@@ -42,8 +42,8 @@ static char *trim(char *s)
 	return s;
 }
 
-/* "moduleN_cmdline" -> N, or -1. */
-static int module_key(const char *key)
+/* "module<N>_<suffix>" -> N (and *suffix), or -1. */
+static int module_key(const char *key, const char **suffix)
 {
 	const char *p = key + 6;
 	int n = 0;
@@ -51,20 +51,67 @@ static int module_key(const char *key)
 		return -1;
 	while (*p >= '0' && *p <= '9')
 		n = n * 10 + (*p++ - '0');
-	if (strcmp(p, "_cmdline") || n >= MAX_MODULES)
+	if (*p != '_' || n >= MAX_MODULES)
 		return -1;
+	*suffix = p + 1;
 	return n;
+}
+
+static int choice(const char *key, const char *val, const char *a, const char *b)
+{
+	if (!strcmp(val, a))
+		return 0;
+	if (!strcmp(val, b))
+		return 1;
+	fail(key);
 }
 
 static void set(struct config *cfg, const char *key, const char *val)
 {
 	int m;
+	const char *sfx = "";
 	if (!strcmp(key, "slb_base"))
-		cfg->slb_base = parse_num("bad slb_base", val, 1);
+		cfg->slb_base = !strcmp(val, "low") ? SLB_BASE_LOW : parse_num("bad slb_base", val, 1);
 	else if (!strcmp(key, "cmdline"))
 		cfg->cmdline = val;
-	else if ((m = module_key(key)) >= 0)
+	else if ((m = module_key(key, &sfx)) >= 0 && !strcmp(sfx, "cmdline"))
 		cfg->module_cmdline[m] = val;
+	else if (m >= 0 && !strcmp(sfx, "at")) {
+		cfg->module_at[m] = parse_num("bad moduleN_at", val, 1);
+		cfg->module_staged[m] = 1;
+	} else if (m >= 0 && !strcmp(sfx, "size")) {
+		cfg->module_size[m] = parse_num("bad moduleN_size", val, 0);
+		cfg->module_staged[m] = 1;
+	} else if (!strcmp(key, "firmware"))
+		cfg->firmware = choice("bad firmware (bios|uefi)", val, "bios", "uefi") ? FW_UEFI : FW_BIOS;
+	else if (!strcmp(key, "efi_bs"))
+		cfg->efi_bs = parse_num("bad efi_bs", val, 0) != 0;
+	else if (!strcmp(key, "apm"))
+		cfg->apm = parse_num("bad apm", val, 0) != 0;
+	else if (!strcmp(key, "log_addr"))
+		cfg->log_addr = parse_num("bad log_addr", val, 1);
+	else if (!strcmp(key, "log_prefill"))
+		cfg->log_prefill_grub = !choice("bad log_prefill (grub|zero)", val, "grub", "zero");
+	else if (!strcmp(key, "kernel_at"))
+		cfg->kernel_at = parse_num("bad kernel_at", val, 1);
+	else if (!strcmp(key, "kernel_size"))
+		cfg->kernel_size = parse_num("bad kernel_size", val, 0);
+	else if (!strcmp(key, "slrt_at"))
+		cfg->slrt_at = parse_num("bad slrt_at", val, 1);
+	else if (!strcmp(key, "slrt_size"))
+		cfg->slrt_size = parse_num("bad slrt_size", val, 0);
+	else if (!strcmp(key, "reserve")) {
+		/* "ADDR,SIZE": a file the host placed (replay data); never allocated over. */
+		char *comma = (char *)val;
+		while (*comma && *comma != ',')
+			comma++;
+		if (!*comma || cfg->nr_reserved == 16)
+			fail("bad reserve (ADDR,SIZE; at most 16)");
+		*comma = 0;
+		cfg->reserved_at[cfg->nr_reserved] = parse_num("bad reserve address", val, 1);
+		cfg->reserved_size[cfg->nr_reserved++] = parse_num("bad reserve size", comma + 1, 0);
+	} else if (!strcmp(key, "replay"))
+		cfg->replay = parse_num("bad replay", val, 0) != 0;
 	else if (!strcmp(key, "log_format"))
 		cfg->log_format = (uint16_t)parse_num("bad log_format", val, 0);
 	else if (!strcmp(key, "amd_info"))
@@ -88,7 +135,11 @@ void config_parse(struct config *cfg, char *text)
 	char *line = text;
 
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->slb_base = 0x02000000;
+	cfg->slb_base = SLB_BASE_LOW;
+	cfg->kernel_size = ~0u;
+	cfg->slrt_size = ~0u;
+	cfg->apm = 1;
+	cfg->log_prefill_grub = 1;
 	cfg->cmdline = "skl-test-kernel";
 	cfg->log_format = 2;
 	cfg->scenario = "good";

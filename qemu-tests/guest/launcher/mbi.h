@@ -1,10 +1,10 @@
-/* Builds the Multiboot2 information structure for the test kernel at MBI_ADDR. */
+/* Builds the Multiboot2 information as TrenchBoot GRUB's grub_multiboot2_make_mbi does. */
 #ifndef MBI_H
 #define MBI_H
 
 #include "launcher.h"
 
-/* `mb1_info`: the Multiboot1 information QEMU gave the launcher (memory size and map). */
-void mbi_build(struct launch *l, uint32_t mb1_info);
+/* Allocates the MBI chunk (GRUB's size bound, low first, 8-byte aligned) and writes the tags. */
+void mbi_build(struct launch *l);
 
 #endif

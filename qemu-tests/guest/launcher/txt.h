@@ -1,7 +1,7 @@
 /*
  * Intel TXT: the post-SENTER state for skl-txt.bin, built the way TrenchBoot GRUB
  * (aem-qubes-4.2.3-rebase, grub-core/loader/i386/txt/txt.c) and SINIT would leave it, since QEMU
- * has neither SMX nor a TXT chipset (shared/docs/qemu.md §1.5, §2.9).
+ * has neither SMX nor a TXT chipset (docs/test-contract.md, "QEMU facts").
  */
 #ifndef TXT_H
 #define TXT_H
