@@ -2,7 +2,8 @@
 #   make setup   install what the build and the tests need (idempotent)
 #   make         build/skl.bin (+ test guests)
 #   make run     demo launch in QEMU + swtpm, prints PCRs and the event log
-#   make test    every test: host unit tests, layout checks, QEMU launches
+#   make test    every test: host unit tests, layout checks, QEMU launches, RPM, fuzz smoke
+#   make quick-test  the same without the fuzz smoke run and the RPM build
 #   make bench   benchmarks (see bench/)
 #   make rpm     Qubes RPM into build/rpm/
 
@@ -16,7 +17,7 @@ DEB_PKGS   := qemu-system-x86 swtpm swtpm-tools tpm2-tools binutils gcc python3 
 
 export SKL_BUILD_DIR := $(abspath $(BUILD))
 
-.PHONY: all setup payload payload-debug test unit-test run bench rpm fmt clippy lint clean
+.PHONY: all setup payload payload-debug test quick-test unit-test run bench rpm fmt clippy lint clean
 all: payload guests
 
 ## ---- setup -------------------------------------------------------------
@@ -69,11 +70,19 @@ test: all payload-debug lint
 	$(MAKE) rpm-test
 	$(MAKE) fuzz-smoke
 
-lint: $(SETUP_STAMP)
+# Every test but the fuzz smoke run and the second (RPM) build: the loop
+# while developing.
+quick-test: all payload-debug
+	$(CARGO) test --workspace --no-fail-fast -- --test-threads=2
+
+lint: $(SETUP_STAMP) clippy
 	$(CARGO) fmt --all -- --check
 	rustfmt --check --edition 2021 --config-path rustfmt.toml fuzz/src/*.rs fuzz/fuzz_targets/*.rs
+
+clippy: $(SETUP_STAMP)
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) clippy -p skl --target $(PAYLOAD_TARGET) --release -- -D warnings
+	$(CARGO) clippy -p skl --target $(PAYLOAD_TARGET) --profile slb-debug --features debug-log -- -D warnings
 
 fmt:
 	$(CARGO) fmt --all

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Check the secure-kernel-loader RPM against what the spec promises and
 # against the tested payload. Fails (non-zero) on the first mismatch.
-#   rpm/test-rpm.sh <package.rpm> <tested skl.bin>
+#   rpm/test-rpm.sh <package.rpm> <tested skl.bin> <spec>
 set -euo pipefail
 rpm_file=$(realpath "$1")
 tested=$(realpath "$2")
+spec=$3
 fail() { echo "rpm-test: FAIL: $*" >&2; exit 1; }
 
 [ -f "$rpm_file" ] || fail "no package at $rpm_file"
@@ -20,6 +21,18 @@ want_version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 [ "$license" = GPL-2.0-or-later ] || fail "license $license"
 [ "$version" = "$want_version" ] || fail "version $version, workspace says $want_version"
 
+# What a Qubes builder must install: every tool the %build section runs.
+# (rpmbuild ran with --nodeps here, so the list is checked as text.)
+want_br="binutils cargo >= 1.95 make python3 rust >= 1.95 rust-std-static-x86_64-unknown-none"
+br=$(sed -n 's/^BuildRequires:[[:space:]]*//p' "$spec" | sort | tr '\n' ' ' | sed 's/ $//')
+[ "$br" = "$want_br" ] || fail "BuildRequires: $br"
+# The source tarball carries every crate: the build above had an empty CARGO_HOME.
+tarball=$(dirname "$rpm_file")/../../SOURCES/secure-kernel-loader-$version.tar.gz
+listing=$(tar -tzf "$tarball")
+grep -qx "secure-kernel-loader-$version/vendor/cargo-config.toml" <<<"$listing" || fail "no vendor/ in $tarball"
+url=$(rpm -qp --qf '%{URL}' "$rpm_file")
+[ "$url" = https://github.com/TrenchBoot/secure-kernel-loader-rs ] || fail "URL $url"
+
 # File list and modes (rpm --dump: path size mtime digest mode owner group ...).
 # %license lands in /usr/share/licenses/<name> (Fedora/Qubes) or <name>-<version> (Debian's rpm).
 want_files="/boot/skl.bin
@@ -27,8 +40,9 @@ want_files="/boot/skl.bin
 /usr/share/doc/secure-kernel-loader/design.md
 /usr/share/doc/secure-kernel-loader/launch-errors.md
 /usr/share/licenses/secure-kernel-loader/COPYING"
-files=$(rpm -qpl "$rpm_file" | sed -E "s,^/usr/share/licenses/secure-kernel-loader-$version,/usr/share/licenses/secure-kernel-loader," \
-        | grep -vx '/usr/share/licenses/secure-kernel-loader' | sort)
+# %doc likewise lands in /usr/share/doc/<name> or <name>-<version>.
+files=$(rpm -qpl "$rpm_file" | sed -E "s,^/usr/share/(licenses|doc)/secure-kernel-loader-$version,/usr/share/\1/secure-kernel-loader," \
+        | grep -vx '/usr/share/licenses/secure-kernel-loader' | grep -vx '/usr/share/doc/secure-kernel-loader' | sort)
 [ "$files" = "$(echo "$want_files" | sort)" ] || fail "file list:
 $files"
 mode=$(rpm -qp --dump "$rpm_file" | awk '$1 == "/boot/skl.bin" { print $5 }')

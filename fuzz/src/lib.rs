@@ -21,11 +21,12 @@ pub mod txt_mle;
 /// (an implementation independent of `skl::hash`).
 pub fn hash(alg: u16, data: &[u8]) -> Vec<u8> {
     use sha2::Digest as _;
+    use skl_bootinfo::tpm_alg::{SHA1, SHA256, SHA384, SHA512};
     match alg {
-        0x0004 => sha1::Sha1::digest(data).to_vec(),
-        0x000B => sha2::Sha256::digest(data).to_vec(),
-        0x000C => sha2::Sha384::digest(data).to_vec(),
-        0x000D => sha2::Sha512::digest(data).to_vec(),
+        SHA1 => sha1::Sha1::digest(data).to_vec(),
+        SHA256 => sha2::Sha256::digest(data).to_vec(),
+        SHA384 => sha2::Sha384::digest(data).to_vec(),
+        SHA512 => sha2::Sha512::digest(data).to_vec(),
         _ => panic!("no hash for algorithm {alg:#x}"),
     }
 }

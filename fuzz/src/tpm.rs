@@ -28,13 +28,7 @@ fn be32(b: &[u8], o: usize) -> u32 {
 }
 
 fn digest_size(alg: u16) -> usize {
-    match alg {
-        0x0004 => 20,
-        0x000B => 32,
-        0x000C => 48,
-        0x000D => 64,
-        _ => panic!("SKL extended unknown algorithm {alg:#x}"),
-    }
+    skl_bootinfo::tpm_alg::digest_size(alg).unwrap_or_else(|| panic!("SKL extended unknown algorithm {alg:#x}"))
 }
 
 impl FuzzTpm {
@@ -90,7 +84,7 @@ impl FuzzTpm {
             (TpmFamily::Tpm12, 0x14) => {
                 assert_eq!(be16(cmd, 0), 0x00C1);
                 assert_eq!(cmd.len(), 34);
-                self.extends.push((be32(cmd, 10), vec![(0x0004, cmd[14..34].to_vec())]));
+                self.extends.push((be32(cmd, 10), vec![(skl_bootinfo::tpm_alg::SHA1, cmd[14..34].to_vec())]));
                 out.extend_from_slice(&[0x00, 0xC4, 0, 0, 0, 0, 0, 0, 0, 0]);
                 out.extend_from_slice(&[0x11; 20]);
             }

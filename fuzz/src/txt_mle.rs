@@ -56,6 +56,9 @@ impl TxtCpu for Cpu {
         self.smctrl += 1;
         true
     }
+    fn misc_enable(&mut self) -> u64 {
+        0
+    }
     fn restore(&mut self, _info: &IntelInfo) {
         assert_eq!(self.smctrl, 1, "MTRRs restored before SMCTRL");
         self.restored += 1;

@@ -420,7 +420,11 @@ impl Launch {
         let serial = String::from_utf8_lossy(&fs::read(d.join("serial.log")).unwrap_or_default()).into_owned();
         let plan = match &at_kernel_start {
             Some(k) => Some(k.plan.clone()),
-            None => Plan::parse(&ram(0x50_0800, 12 * 4 + 2 * 4 * 16)),
+            None => Plan::parse(&ram(PLAN_AT, PLAN_LEN)),
+        };
+        let mbi_as_built = match &at_kernel_start {
+            Some(k) => k.mbi_as_built.clone(),
+            None => plan.as_ref().and_then(|p| mbi_as_built(&ram_path, p)),
         };
         let slb_base = plan.as_ref().map(|p| p.slb_base).or(self.slb_base).unwrap_or(0);
         let slb = fs::read(&self.slb).unwrap();
@@ -440,8 +444,7 @@ impl Launch {
         let tsc = |o: usize| u64::from_le_bytes(stamps[o..o + 8].try_into().unwrap());
         let tsc_entry_to_kernel = (tsc(8) > tsc(0) && tsc(0) != 0).then(|| tsc(8) - tsc(0));
         // The MBI the kernel reported, else the one the launcher built, at
-        // the size its header gives after the run: in Multiboot2 mode SKL
-        // grows the memory map (SLB and log reserved) before measuring it.
+        // its size after the run (Multiboot2-mode SKL edits the memory map).
         let mbi = match report.mbi {
             Some((a, n)) => Some(ram(a as u64, n as usize)),
             None => match at_kernel_start {
@@ -462,6 +465,7 @@ impl Launch {
             timeline: follow.timeline,
             serial,
             plan,
+            mbi_as_built,
             debugcon,
             report,
             failure,
@@ -501,6 +505,9 @@ pub struct LaunchResult {
     /// Where the launcher put things (read from guest RAM; `None` if it
     /// failed before writing the record).
     pub plan: Option<Plan>,
+    /// The MBI exactly as the launcher wrote it (SKL's Multiboot2 mode edits
+    /// the memory map of the one in place, see [`LaunchResult::mbi`]).
+    pub mbi_as_built: Option<Vec<u8>>,
     /// Debug-console output (port 0xE9): launcher, debug SKL, test kernel.
     pub debugcon: String,
     pub report: Report,
@@ -606,6 +613,8 @@ pub struct Plan {
     pub dlme_entry: u32,
     /// (mod_start, mod_end) of each module tag.
     pub modules: Vec<(u32, u32)>,
+    /// The launcher's own copy of the MBI as built (0: none, e.g. replay).
+    pub mbi_copy: u32,
 }
 
 impl Plan {
@@ -626,6 +635,7 @@ impl Plan {
             dlme_size: w(9),
             dlme_entry: w(10),
             modules: (0..n).map(|i| (w(12 + 2 * i), w(13 + 2 * i))).collect(),
+            mbi_copy: w(12 + 2 * 16),
         })
     }
 }
@@ -637,8 +647,16 @@ fn mbi_of_plan(ram_path: &Path, p: &Plan) -> Option<Vec<u8>> {
         return None;
     }
     let total = u32::from_le_bytes(read_at(ram_path, p.mbi_addr as u64, 4).try_into().unwrap());
-    let n = if total > p.mbi_size && total <= p.mbi_size + 0x1000 { total } else { p.mbi_size };
-    Some(read_at(ram_path, p.mbi_addr as u64, n as usize))
+    Some(read_at(ram_path, p.mbi_addr as u64, total.min(0x1_0000) as usize))
+}
+
+/// The launcher's placement record: guest address and length.
+const PLAN_AT: u64 = 0x50_0800;
+const PLAN_LEN: usize = 13 * 4 + 2 * 4 * 16;
+
+/// The launcher's copy of the MBI as it built it (before SKL's edit).
+fn mbi_as_built(ram_path: &Path, p: &Plan) -> Option<Vec<u8>> {
+    (p.mbi_copy != 0).then(|| read_at(ram_path, p.mbi_copy as u64, p.mbi_size as usize))
 }
 
 /// What the launcher and SKL left in guest RAM, read when the kernel first
@@ -647,15 +665,17 @@ fn mbi_of_plan(ram_path: &Path, p: &Plan) -> Option<Vec<u8>> {
 struct AtKernelStart {
     plan: Plan,
     mbi: Option<Vec<u8>>,
+    mbi_as_built: Option<Vec<u8>>,
     slrt: Vec<u8>,
     log: Vec<u8>,
 }
 
 impl AtKernelStart {
     fn read(ram_path: &Path, slrt_offset: u64) -> Option<AtKernelStart> {
-        let plan = Plan::parse(&read_at(ram_path, 0x50_0800, 12 * 4 + 2 * 4 * 16))?;
+        let plan = Plan::parse(&read_at(ram_path, PLAN_AT, PLAN_LEN))?;
         Some(AtKernelStart {
             mbi: mbi_of_plan(ram_path, &plan),
+            mbi_as_built: mbi_as_built(ram_path, &plan),
             slrt: read_at(ram_path, plan.slb_base as u64 + slrt_offset, 4096),
             log: read_at(ram_path, plan.log_addr as u64, plan.log_size as usize),
             plan,

@@ -113,7 +113,7 @@ fn xen_sized_relocatable_kernel_and_large_modules() {
     eprintln!("xen-sized launch: {:?} wall", r.wall);
 
     let plan = r.plan.clone().expect("placement record");
-    let mbi = r.mbi.clone().expect("MBI");
+    let mbi = r.mbi_as_built.clone().expect("MBI as the launcher built it");
     // BIOS tag set in grub_multiboot2_make_mbi's order (QEMU's RSDP is ACPI 1.0: old tag only).
     assert_eq!(tag_types(&mbi), [21, 1, 2, 10, 3, 3, 6, 9, 4, 5, 8, 14, 0]);
     let t = tags(&mbi);
@@ -148,7 +148,9 @@ fn xen_sized_relocatable_kernel_and_large_modules() {
         p17 = extend("sha256", &p17, m);
     }
     assert_eq!(host_pcr(&r, "sha256", 17), hex(&p17));
-    let p18 = extend("sha256", &extend("sha256", &zero("sha256"), &mbi), &slrt_as_written(&r, 4));
+    // SKL measures the MBI after carving the SLB and the log out of its memory map.
+    let measured_mbi = r.mbi.clone().expect("MBI after the run");
+    let p18 = extend("sha256", &extend("sha256", &zero("sha256"), &measured_mbi), &slrt_as_written(&r, 4));
     assert_eq!(host_pcr(&r, "sha256", 18), hex(&p18));
     let (replayed, events) = predict::replay_tcg2(&r.log);
     assert_eq!(events.len(), 7, "SKINIT, entry, DLME, MBI, SLRT, two modules: {events:?}");
@@ -168,7 +170,7 @@ fn uefi_mbi_tag_sets() {
     ] {
         let r = Launch::new().slb_low().firmware(fw).module(vec![0x5A; 5000], "ucode").run();
         assert_eq!(r.status, Some(33), "{fw:?}: {}", r.summary());
-        let mbi = r.mbi.clone().unwrap();
+        let mbi = r.mbi_as_built.clone().unwrap();
         assert_eq!(tag_types(&mbi), want, "{fw:?}");
         let t = tags(&mbi);
         let efi64 = t.iter().find(|t| t.0 == 12).unwrap();
@@ -316,7 +318,7 @@ fn grub_mbi(load_base: u32) -> Vec<u8> {
 /// A GRUB-exact SLRT-B for a Multiboot2 launch (header, DL_INFO, LOG_INFO,
 /// DRTM_POLICY with the MBI and SLRT entries, END), as slaunch.c and
 /// multiboot_mbi2.c build it.
-fn grub_slrt(dlme: &predict::Dlme, mbi_len: u32, slb: &[u8], magic: u32) -> Vec<u8> {
+fn grub_slrt(dlme: &predict::Dlme, mbi_len: u32, slb: &[u8], magic: u32, log_format: u16) -> Vec<u8> {
     let measured = u16::from_le_bytes([slb[2], slb[3]]) as u64;
     let slrt_at = SLB_AT as u64 + u16::from_le_bytes([slb[6], slb[7]]) as u64;
     let mut t = vec![];
@@ -337,7 +339,8 @@ fn grub_slrt(dlme: &predict::Dlme, mbi_len: u32, slb: &[u8], magic: u32) -> Vec<
                                               // LOG_INFO
     t.extend_from_slice(&2u32.to_le_bytes());
     t.extend_from_slice(&24u32.to_le_bytes());
-    t.extend_from_slice(&[2, 0, 0, 0]);
+    t.extend_from_slice(&log_format.to_le_bytes());
+    t.extend_from_slice(&[0, 0]);
     t.extend_from_slice(&0x8000u32.to_le_bytes());
     t.extend_from_slice(&LOG_AT.to_le_bytes());
     // DRTM_POLICY
@@ -386,7 +389,7 @@ fn skl_replay_of_a_grub_exact_slrt_and_mbi() {
     let (k, m, s) = (kernel.display().to_string(), format!("{}@{MBI_AT:#x}", mbi_f.display()), artifact("skl.bin"));
     for (magic, good) in [(0x4452_544Du32, true), (0xDEAD_BEEF, false)] {
         let slrt_f = dir.path.join(format!("slrt-{magic:x}.bin"));
-        fs::write(&slrt_f, grub_slrt(&dlme, mbi.len() as u32, &slb, magic)).unwrap();
+        fs::write(&slrt_f, grub_slrt(&dlme, mbi.len() as u32, &slb, magic, 2)).unwrap();
         let j = replay(&[
             "--slb",
             &s.display().to_string(),
@@ -419,4 +422,60 @@ fn skl_replay_of_a_grub_exact_slrt_and_mbi() {
         assert!(j["wall_s"].as_f64().unwrap() > 0.0);
         assert!(j["stdout"].is_string());
     }
+}
+
+/// TPM 1.2 replay: the log area GRUB pre-filled (a bare TXT event-container
+/// header) placed with `--place`, the SLRT's LOG_INFO format 1. SKL erases
+/// it and logs its own events; PCR 17 (SHA-1, read back from swtpm) as
+/// predicted.
+#[test]
+fn skl_replay_tpm12_with_a_placed_grub_log() {
+    let dir = TempDir::new();
+    let kernel = artifact("qemu-tests/kernel.elf");
+    let dlme = dlme_from_elf32(&fs::read(&kernel).unwrap());
+    let mbi = grub_mbi(dlme.base);
+    let mbi_f = dir.path.join("mbi.bin");
+    fs::write(&mbi_f, &mbi).unwrap();
+    let slrt_f = dir.path.join("slrt.bin");
+    fs::write(&slrt_f, grub_slrt(&dlme, mbi.len() as u32, &skl(), 0x4452_544D, 1)).unwrap();
+    let mut log = vec![0u8; 0x8000];
+    log[..19].copy_from_slice(b"TXT Event Container");
+    log[32] = 1;
+    log[34] = 1;
+    log[36..40].copy_from_slice(&0x8000u32.to_le_bytes());
+    log[40..44].copy_from_slice(&48u32.to_le_bytes());
+    log[44..48].copy_from_slice(&48u32.to_le_bytes());
+    let log_f = dir.path.join("log.bin");
+    fs::write(&log_f, &log).unwrap();
+    let j = replay(&[
+        "--slb",
+        &artifact("skl.bin").display().to_string(),
+        "--slrt",
+        &slrt_f.display().to_string(),
+        "--mbi",
+        &format!("{}@{MBI_AT:#x}", mbi_f.display()),
+        "--place",
+        &format!("{}@{LOG_AT:#x}", log_f.display()),
+        "--kernel-elf",
+        &kernel.display().to_string(),
+        "--tpm",
+        "1.2",
+    ]);
+    assert_eq!(j["handoff"], true, "{j}");
+    assert_eq!(j["pcrs"]["sha1"]["17"], hex(&pcr17_after_skl("sha1", &skl(), &dlme)), "{j}");
+    assert_eq!(j["pcrs"]["sha1"]["18"], hex(&zero("sha1")));
+}
+
+/// grub_tpm_relinquish_locality(0) picks the register by interface: CRB's
+/// LOC_CTRL on tpm-crb (SKL then refuses a CRB without localities, 0x400E,
+/// before any extend), TIS's ACCESS on tpm-tis.
+#[test]
+fn locality_relinquish_follows_the_interface() {
+    let r = Launch::new().slb_low().tpm(TpmFamily::Tpm20, TpmInterface::Crb, Some(vec!["sha256"])).run();
+    assert!(r.debugcon.contains("LAUNCHER: TPM: CRB, relinquishing locality 0"), "{}", r.summary());
+    assert_eq!(r.failure.map(|f| f.0), Some(0x400E), "{}", r.summary());
+    assert_eq!(host_pcr(&r, "sha256", 17), hex(&pcr17_after_skinit("sha256", &skl())));
+    let r = Launch::new().slb_low().run();
+    assert!(r.debugcon.contains("LAUNCHER: TPM: TIS, relinquishing locality 0"), "{}", r.summary());
+    assert_eq!(r.status, Some(33), "{}", r.summary());
 }

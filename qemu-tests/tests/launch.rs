@@ -258,7 +258,8 @@ fn multiboot2_mode_with_0_1_3_modules() {
         // The kernel is told the SLB and the log are not free RAM (read
         // here from the MBI bytes by hand, not with skl-bootinfo).
         let slb = r.report.regs["edx"] as u64;
-        for (what, at) in [("SLB", slb), ("SLB end", slb + 0xFFFF), ("log", 0x90_0000), ("log end", 0x90_7FFF)] {
+        let log = r.plan.as_ref().expect("placement record").log_addr as u64;
+        for (what, at) in [("SLB", slb), ("SLB end", slb + 0xFFFF), ("log", log), ("log end", log + 0x7FFF)] {
             assert_eq!(mmap_type_at(&mbi, at), Some(2), "{what} {at:#x} reserved in the kernel's memory map");
         }
         assert_eq!(mmap_type_at(&mbi, slb - 1), Some(1), "RAM below the SLB stays available");

@@ -17,11 +17,13 @@
 pub mod addr;
 pub mod drtm;
 pub mod event_log;
+pub mod mle;
 pub mod multiboot2;
 pub mod sl_header;
 pub mod slrt;
 #[cfg(test)]
 mod test_bytes;
+pub mod tpm_alg;
 pub mod txt;
 
 pub use addr::{PhysAddr, PhysRange};

@@ -9,13 +9,7 @@
 //! Without an MLE header the whole image is the DLME and the ELF entry its
 //! entry (SKL's Multiboot2 mode, for kernels without Secure Launch support).
 
-/// TXT MLE header UUID as stored (9082ac5a-476f-74a7-5c0f-55a2cb51b642).
-pub const MLE_UUID: [u8; 16] =
-    [0x5a, 0xac, 0x82, 0x90, 0x6f, 0x47, 0xa7, 0x74, 0x0f, 0x5c, 0x55, 0xa2, 0xcb, 0x51, 0xb6, 0x42];
-/// GRUB and SKL look for the MLE header in this many bytes.
-pub const MLE_SEARCH: usize = 0x1000;
-/// Bytes of the MLE header the prediction reads (up to `mle_end`).
-const MLE_HEADER_MIN: usize = 40;
+pub use skl_bootinfo::mle::{MLE_SEARCH, MLE_UUID};
 /// Refuse load ranges larger than this (a broken p_paddr/p_memsz, not a kernel).
 const MAX_IMAGE: u64 = 512 << 20;
 
@@ -85,24 +79,17 @@ fn rd(b: &[u8], o: u64, n: usize, what: &str) -> Result<u64, String> {
     Ok(s.iter().rev().fold(0u64, |a, &x| a << 8 | x as u64))
 }
 
-fn u32_at(b: &[u8], o: usize) -> u32 {
-    u32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]])
-}
-
 /// The MLE header in the first 4 KiB of `img`, 16-byte aligned, as GRUB
 /// and SKL search for it.
 pub fn find_mle_header(img: &[u8]) -> Option<MleHeader> {
-    (0..MLE_SEARCH.min(img.len())).step_by(16).find(|&o| img.get(o..o + 16) == Some(&MLE_UUID[..])).and_then(|o| {
-        let h = img.get(o..o + MLE_HEADER_MIN)?;
-        Some(MleHeader {
-            offset: o,
-            header_len: u32_at(h, 16),
-            version: u32_at(h, 20),
-            entry_point: u32_at(h, 24),
-            first_valid_page: u32_at(h, 28),
-            mle_start: u32_at(h, 32),
-            mle_end: u32_at(h, 36),
-        })
+    skl_bootinfo::mle::find(img).map(|(offset, h)| MleHeader {
+        offset,
+        header_len: h.header_len.get(),
+        version: h.version.get(),
+        entry_point: h.entry_point.get(),
+        first_valid_page: h.first_valid_page.get(),
+        mle_start: h.mle_start.get(),
+        mle_end: h.mle_end.get(),
     })
 }
 

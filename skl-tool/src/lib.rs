@@ -39,11 +39,12 @@ impl Bank {
     }
     /// TPM_ALG_ID.
     pub fn tpm_alg(self) -> u16 {
+        use skl_bootinfo::tpm_alg;
         match self {
-            Bank::Sha1 => 0x0004,
-            Bank::Sha256 => 0x000B,
-            Bank::Sha384 => 0x000C,
-            Bank::Sha512 => 0x000D,
+            Bank::Sha1 => tpm_alg::SHA1,
+            Bank::Sha256 => tpm_alg::SHA256,
+            Bank::Sha384 => tpm_alg::SHA384,
+            Bank::Sha512 => tpm_alg::SHA512,
         }
     }
     pub fn from_tpm_alg(id: u16) -> Option<Bank> {
@@ -51,12 +52,7 @@ impl Bank {
     }
     /// Digest size in bytes.
     pub fn size(self) -> usize {
-        match self {
-            Bank::Sha1 => 20,
-            Bank::Sha256 => 32,
-            Bank::Sha384 => 48,
-            Bank::Sha512 => 64,
-        }
+        skl_bootinfo::tpm_alg::digest_size(self.tpm_alg()).unwrap_or(0)
     }
     /// H(data).
     pub fn hash(self, data: &[u8]) -> Vec<u8> {

@@ -11,11 +11,12 @@ use sha2::{Digest as _, Sha256, Sha384, Sha512};
 use crate::tpm::Mmio;
 
 pub fn hash(alg: u16, data: &[u8]) -> Vec<u8> {
+    use skl_bootinfo::tpm_alg::{SHA1, SHA256, SHA384, SHA512};
     match alg {
-        0x0004 => Sha1::digest(data).to_vec(),
-        0x000B => Sha256::digest(data).to_vec(),
-        0x000C => Sha384::digest(data).to_vec(),
-        0x000D => Sha512::digest(data).to_vec(),
+        SHA1 => Sha1::digest(data).to_vec(),
+        SHA256 => Sha256::digest(data).to_vec(),
+        SHA384 => Sha384::digest(data).to_vec(),
+        SHA512 => Sha512::digest(data).to_vec(),
         _ => panic!("alg {alg:#x}"),
     }
 }

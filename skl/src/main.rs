@@ -22,14 +22,18 @@ mod payload {
     extern "C" fn skl_main(slb_base: u64) -> ! {
         skl::dlog!("SKL: entered, SLB base ", slb_base);
         let slb = PhysAddr::new(slb_base);
-        let mut mem = IdentityMap::take();
-        let mut fabric = HwFabric::take();
+        // Each handle exists once (a second take is a bug: the panic code).
+        let (Some(mut mem), Some(mut fabric), Some(tpm_window)) =
+            (IdentityMap::take(), HwFabric::take(), TpmMmio::take())
+        else {
+            cpu::stop(0xFFFF)
+        };
         // DMA protection first: nothing is read for measurement before
         // devices are kept off everything outside the SLB.
         let result = dma::protect(&mut fabric, slb).map_err(LaunchError::from).and_then(|p| {
             let _r = p.report;
             skl::dlog!("SKL: IOMMUs blocking ", _r.iommus, ", nodes lifted ", _r.nodes);
-            let mut tpm = probe::open(TpmMmio::take(), Locality::TWO)?;
+            let mut tpm = probe::open(tpm_window, Locality::TWO)?;
             let h = launch::run(&mut mem, &mut tpm, slb)?;
             // A stack that grew into the tables below it voids every guarantee.
             if !cpu::stack_intact(slb_base) {

@@ -28,8 +28,12 @@ mod payload {
     #[no_mangle]
     extern "C" fn skl_main(base: u64) -> ! {
         skl::dlog!("SKL-TXT: entered, MLE base ", base);
-        let mut mem = IdentityMap::take();
-        let mut regs = TxtPrivate::take();
+        // Each handle exists once (a second take is a bug: the panic code).
+        let (Some(mut mem), Some(mut regs), Some(mut txt_cpu), Some(tpm_window)) =
+            (IdentityMap::take(), TxtPrivate::take(), HwTxtCpu::take(), TpmMmio::take())
+        else {
+            cpu::stop(0xFFFF)
+        };
         // What SINIT must have measured: our own header words (measured).
         let unreadable = LaunchError::SlbUnreadable { base };
         let header = core::ptr::addr_of!(mle_header) as u64 - base;
@@ -41,9 +45,9 @@ mod payload {
                 header,
                 footprint: SLB_SIZE as u64,
             })
-            .and_then(|m| mle::prepare(&mem, &mut regs, &mut HwTxtCpu::take(), &m))
+            .and_then(|m| mle::prepare(&mem, &mut regs, &mut txt_cpu, &m))
             .and_then(|dce| {
-                let mut tpm = probe::open(TpmMmio::take(), Locality::TWO)?;
+                let mut tpm = probe::open(tpm_window, Locality::TWO)?;
                 launch::run_after_entry(&mut mem, &mut tpm, &dce)
             })
             .and_then(|h| if cpu::stack_intact(base) { Ok(h) } else { Err(LaunchError::StackOverflow) });
@@ -64,7 +68,9 @@ mod payload {
     #[panic_handler]
     fn panic(_info: &core::panic::PanicInfo) -> ! {
         skl::dlog!("SKL-TXT: panic");
-        skl::txt::reset(&mut TxtPrivate::take(), 0xFFFF);
+        // SAFETY: a panic never returns to the frame holding the first
+        // handle (panic = "abort"), so the two are never used together.
+        skl::txt::reset(&mut unsafe { TxtPrivate::steal() }, 0xFFFF);
         cpu::stop(0xFFFF)
     }
 }

@@ -78,6 +78,18 @@ struct launch {
 	uint32_t slrt_addr; /* slb_base + word[3] */
 };
 
+/*
+ * The registers GRUB's relocator32.S holds when it executes SKINIT for a Multiboot2 slaunch
+ * (grub-core/loader/multiboot.c normal_boot, MULTIBOOT2_INITIAL_STATE): EAX = SLB base,
+ * EBX = MBI, ECX = EDX = 0, EDI = 2 (SLP_AMD_SKINIT), ESP = 0x7FF00; ESI and EBP are whatever
+ * the relocator was given (0 here). Filled before skinit_enter, for an SKINIT path that wants
+ * to enter with GRUB's values (skinit.S currently sets SKINIT's exit state itself).
+ */
+struct grub_skinit_regs {
+	uint32_t eax, ebx, ecx, edx, esi, edi, ebp, esp;
+};
+extern struct grub_skinit_regs grub_skinit_regs;
+
 /* Prints "LAUNCHER: <msg>". */
 void say(const char *msg);
 /* Prints "LAUNCHER: <msg> 0x<value>". */

@@ -30,6 +30,7 @@
 #define PLAN_MAGIC 0x4E414C50u /* "PLAN" */
 
 uint32_t g_mbi_addr, g_log_addr;
+struct grub_skinit_regs grub_skinit_regs;
 
 /* Files read through fw_cfg (kept inside the launcher's own memory range). */
 static uint8_t kernel_file[KERNEL_MAX];
@@ -243,6 +244,7 @@ static void write_plan(const struct launch *l)
 		p[12 + 2 * i] = l->modules[i].start;
 		p[13 + 2 * i] = l->modules[i].end;
 	}
+	p[12 + 2 * MAX_MODULES] = mbi_scratch(); /* the MBI as built, before SKL may edit it */
 	barrier();
 	p[0] = PLAN_MAGIC;
 }
@@ -331,6 +333,10 @@ void launcher_main(uint32_t magic, uint32_t mb1_info)
 		say_hex("SENTER: entering the MLE at", l->slb_base + l->word[0]);
 		txt_enter(l->slb_base + l->word[0]);
 	}
+	grub_skinit_regs.eax = l->slb_base;
+	grub_skinit_regs.ebx = MBI_ADDR;
+	grub_skinit_regs.edi = 2; /* SLP_AMD_SKINIT */
+	grub_skinit_regs.esp = 0x7FF00;
 	say_hex("SKINIT: entering SLB at", l->slb_base + l->word[0]);
 	skinit_enter(l->slb_base, l->slb_base + l->word[0]);
 }

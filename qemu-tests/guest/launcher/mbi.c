@@ -163,6 +163,13 @@ static uint32_t grub_mbi_bound(struct launch *l, uint32_t mmap_n, int uefi)
 	return n + 784 + 7 + 28 + 7; /* VBE and APM tags, each with alignment slack */
 }
 
+static int built;
+
+uint32_t mbi_scratch(void)
+{
+	return built ? (uint32_t)scratch : 0;
+}
+
 void mbi_build(struct launch *l)
 {
 	int uefi = l->cfg.firmware == FW_UEFI, keep_bs = uefi && l->cfg.efi_bs;
@@ -286,6 +293,7 @@ void mbi_build(struct launch *l)
 		l->mbi_alloc = l->mbi_size;
 	MBI_ADDR = mem_alloc(0x1000, 0xFFFFFFFFu - l->mbi_alloc + 1, l->mbi_alloc, 8, PREF_LOW, "MBI");
 	memcpy((void *)MBI_ADDR, scratch, l->mbi_size);
+	built = 1;
 	say_hex("MBI at", MBI_ADDR);
 	say_hex("MBI built, total_size", l->mbi_size);
 }

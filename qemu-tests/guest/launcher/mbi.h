@@ -6,5 +6,7 @@
 
 /* Allocates the MBI chunk (GRUB's size bound, low first, 8-byte aligned) and writes the tags. */
 void mbi_build(struct launch *l);
+/* Address of the launcher's own copy of the MBI as built (0 before mbi_build). */
+uint32_t mbi_scratch(void);
 
 #endif

@@ -3,20 +3,22 @@
 //! The kernel can be 10 MiB: reading it once and feeding each chunk to every
 //! bank's hasher keeps it in cache for all of them.
 
-/// TPM 2.0 algorithm identifiers (TCG Algorithm Registry) of the banks SKL
-/// can measure into.
+use skl_bootinfo::tpm_alg;
+
+/// The banks SKL can measure into, by TPM algorithm identifier
+/// (`skl_bootinfo::tpm_alg`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 #[repr(u16)]
 pub enum HashAlg {
-    Sha1 = 0x0004,
-    Sha256 = 0x000B,
-    Sha384 = 0x000C,
-    Sha512 = 0x000D,
+    Sha1 = tpm_alg::SHA1,
+    Sha256 = tpm_alg::SHA256,
+    Sha384 = tpm_alg::SHA384,
+    Sha512 = tpm_alg::SHA512,
 }
 
 /// SM3 banks exist; SKL has no SM3 implementation and refuses to launch
 /// when one is active rather than leave it unmeasured.
-pub const TPM_ALG_SM3_256: u16 = 0x0012;
+pub const TPM_ALG_SM3_256: u16 = tpm_alg::SM3_256;
 
 pub const MAX_DIGEST: usize = 64;
 pub const MAX_BANKS: usize = 4;

@@ -1,6 +1,6 @@
 //! CPU mode changes and the defined stop.
 
-use super::port::{outb, POST_CODE};
+use super::port::{outb, post_code};
 
 extern "C" {
     /// `entry_common.S`: back to 32-bit protected mode, paging off, registers as
@@ -39,18 +39,26 @@ const VM_CR_R_INIT: u64 = 1 << 1;
 /// Clear VM_CR.R_INIT (AMD, after SKINIT only).
 pub fn clear_vm_cr_r_init() {
     let v = rdmsr(MSR_VM_CR);
-    wrmsr(MSR_VM_CR, v & !VM_CR_R_INIT);
+    // SAFETY: VM_CR exists on every CPU with SKINIT; clearing R_INIT only
+    // makes INIT an INIT again (APM vol. 2 §15.30.1).
+    unsafe { wrmsr(MSR_VM_CR, v & !VM_CR_R_INIT) }
 }
 
 /// Defined stop after a launch error: show the code on the POST port, reset
 /// the platform through the reset control register (0xCF9: full reset), and
 /// if that does nothing, halt with interrupts off forever.
 pub fn stop(code: u16) -> ! {
-    outb(POST_CODE, code as u8);
-    outb(0xCF9, 0x02);
-    outb(0xCF9, 0x0E);
+    post_code(code as u8);
+    // SAFETY: the reset control register; nothing of ours runs after a
+    // reset, and nothing is handed off before one.
+    unsafe { outb(0xCF9, 0x02) };
+    // SAFETY: as above (0x0E: full reset, CPU reset).
+    unsafe { outb(0xCF9, 0x0E) };
     loop {
-        // SAFETY: cli/hlt touch no memory; GIF = 0 holds NMI/SMI as well.
+        // SAFETY: cli/hlt touch no memory. After SKINIT GIF = 0 also holds
+        // NMI and SMI; on TXT (no GIF) an NMI stays blocked until the next
+        // IRET, which never comes, and SMIs go to the firmware's handler,
+        // which returns here.
         unsafe { core::arch::asm!("cli", "hlt", options(nomem, nostack)) }
     }
 }
@@ -66,11 +74,15 @@ pub fn rdmsr(msr: u32) -> u64 {
     (hi as u64) << 32 | lo as u64
 }
 
-/// Write a model-specific register. Callers name only MSRs the CPU has and
-/// values the SDM allows there (a fault resets, see [`rdmsr`]).
-pub fn wrmsr(msr: u32, v: u64) {
-    // SAFETY: wrmsr changes CPU configuration only; the callers (MTRR and
-    // MISC_ENABLE restore in hw::txt) write values validated beforehand.
+/// Write a model-specific register.
+///
+/// # Safety
+/// `msr` must exist on this CPU (a fault resets, see [`rdmsr`]) and `v`
+/// must not change how memory Rust uses is mapped, cached in a way that
+/// loses writes, or protected (EFER, PAT, MTRRs only as the SDM's update
+/// sequences allow).
+pub(crate) unsafe fn wrmsr(msr: u32, v: u64) {
+    // SAFETY: the caller vouches for the MSR and the value (above).
     unsafe {
         core::arch::asm!("wrmsr", in("ecx") msr, in("eax") v as u32, in("edx") (v >> 32) as u32, options(nomem, nostack))
     }

@@ -30,10 +30,13 @@ pub struct HwFabric {
     ecam_read: bool,
 }
 
+static TAKEN: super::Once = super::Once::new();
+
 impl HwFabric {
-    /// Called once by `skl_main`, single-threaded with interrupts off.
-    pub fn take() -> Self {
-        HwFabric { ecam: None, ecam_read: false }
+    /// The one handle on configuration space, the IOMMUs and SKL's IOMMU
+    /// tables (`None` after the first call).
+    pub fn take() -> Option<Self> {
+        TAKEN.claim().then_some(HwFabric { ecam: None, ecam_read: false })
     }
 
     fn cf8(at: Bdf, off: u16) -> u32 {
@@ -70,13 +73,19 @@ impl HwFabric {
 
 impl Fabric for HwFabric {
     fn cfg_read(&mut self, at: Bdf, off: u16) -> u32 {
-        outl(CONFIG_ADDRESS, Self::cf8(at, off));
+        // SAFETY: CONFIG_ADDRESS only selects the register CONFIG_DATA reads.
+        unsafe { outl(CONFIG_ADDRESS, Self::cf8(at, off)) };
         inl(CONFIG_DATA)
     }
 
     fn cfg_write(&mut self, at: Bdf, off: u16, v: u32) {
-        outl(CONFIG_ADDRESS, Self::cf8(at, off));
-        outl(CONFIG_DATA, v);
+        // SAFETY: as in cfg_read.
+        unsafe { outl(CONFIG_ADDRESS, Self::cf8(at, off)) };
+        // SAFETY: the launch writes configuration registers of the IOMMUs
+        // (capability BAR enable) and the northbridge (DEV / data-fabric
+        // protection) only, through `dma`, whose order is host-tested
+        // against the fake fabric: none of them remaps memory Rust uses.
+        unsafe { outl(CONFIG_DATA, v) };
     }
 
     fn ext_read(&mut self, at: Bdf, off: u16) -> Option<u32> {
@@ -110,11 +119,15 @@ impl Fabric for HwFabric {
     }
 
     fn tables(&mut self) -> IommuTables<'_> {
+        let (dev_table, commands) = (addr_of_mut!(DEVICE_TABLE), addr_of_mut!(COMMANDS));
         // SAFETY: the statics are only reached through this method, whose
-        // borrow is tied to the one HwFabric; the launch is single-threaded.
-        // The IOMMU reads them and writes only the semaphore, which SKL
+        // borrow is tied to the one HwFabric (`take`); the launch is
+        // single-threaded. The IOMMU only reads the table.
+        let dev_table = unsafe { &mut *dev_table };
+        // SAFETY: as above; the IOMMU writes only the semaphore, which SKL
         // reads with a volatile load (`semaphore`).
-        unsafe { IommuTables { dev_table: &mut *addr_of_mut!(DEVICE_TABLE), commands: &mut *addr_of_mut!(COMMANDS) } }
+        let commands = unsafe { &mut *commands };
+        IommuTables { dev_table, commands }
     }
 
     fn table_addrs(&self) -> TableAddrs {
@@ -128,9 +141,10 @@ impl Fabric for HwFabric {
     }
 
     fn semaphore(&mut self) -> u64 {
+        let p = addr_of!(COMMANDS).wrapping_byte_add(core::mem::offset_of!(CommandArea, semaphore)).cast::<u64>();
         // SAFETY: an aligned u64 in .bss; the IOMMU's COMPLETION_WAIT
         // writes it, hence the volatile read.
-        unsafe { addr_of!((*addr_of!(COMMANDS)).semaphore).read_volatile() }
+        unsafe { p.read_volatile() }
     }
 
     fn cpu(&self) -> CpuInfo {

@@ -6,10 +6,12 @@ use crate::tpm::{Mmio, TPM_MMIO_BASE, TPM_MMIO_SIZE};
 /// platform's MTRR setup for this range).
 pub struct TpmMmio(());
 
+static TAKEN: super::Once = super::Once::new();
+
 impl TpmMmio {
-    /// There is one TPM window; the launch owns it while it runs.
-    pub fn take() -> Self {
-        TpmMmio(())
+    /// The one handle on the TPM window (`None` after the first call).
+    pub fn take() -> Option<Self> {
+        TAKEN.claim().then_some(TpmMmio(()))
     }
     fn ptr(off: usize) -> *mut u8 {
         assert!(off < TPM_MMIO_SIZE);

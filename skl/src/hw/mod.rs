@@ -5,6 +5,23 @@
 //! `entry_head.S`, its own entry (`entry_skinit.S` or `entry_txt.S`) and
 //! `entry_common.S`.
 
+use core::sync::atomic::{AtomicBool, Ordering};
+
+/// Each hardware handle exists once: its `take()` hands it out to the first
+/// caller only, so safe code can never hold two `&mut` to the same device
+/// or memory.
+pub(crate) struct Once(AtomicBool);
+
+impl Once {
+    pub(crate) const fn new() -> Self {
+        Once(AtomicBool::new(false))
+    }
+    /// True for the first caller, false ever after.
+    pub(crate) fn claim(&self) -> bool {
+        !self.0.swap(true, Ordering::AcqRel)
+    }
+}
+
 pub mod cpu;
 pub mod fabric;
 pub mod mmio;

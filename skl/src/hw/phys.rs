@@ -2,16 +2,20 @@
 
 use skl_bootinfo::PhysRange;
 
+use super::Once;
 use crate::memory::PhysMemory;
 
 /// All of the identity map. Ranges must lie below 4 GiB.
 pub struct IdentityMap(());
 
+static TAKEN: Once = Once::new();
+
 impl IdentityMap {
-    /// Called once by `skl_main`; the launch is single-threaded (APs are
-    /// held in INIT by the bootloader) and runs with interrupts off.
-    pub fn take() -> Self {
-        IdentityMap(())
+    /// The one handle on physical memory (`None` after the first call).
+    /// The launch is single-threaded (APs are held in INIT, or asleep after
+    /// SENTER) and runs with interrupts off.
+    pub fn take() -> Option<Self> {
+        TAKEN.claim().then_some(IdentityMap(()))
     }
 }
 
@@ -21,10 +25,15 @@ impl PhysMemory for IdentityMap {
             return None;
         }
         // SAFETY: the entry code maps 0-4 GiB 1:1 and r lies below 4 GiB and
-        // does not start at the null address. Nothing writes the range while
-        // the slice lives: the CPU runs only this code, and DMA into it is
-        // either blocked (SLB, by SKINIT) or outside the guarantees the
-        // measurement gives (documented in docs/design.md).
+        // does not start at the null address. Nothing else writes the range
+        // while the slice lives: this is the only CPU running, the only
+        // handle (`take`), and devices are kept off it — on AMD every IOMMU
+        // blocks every device before `skl_main` reads anything but its own
+        // SLB (which SKINIT protects until then); on TXT the launch reads
+        // the heap (DMA-protected by the chipset) and then only ranges its
+        // `DmaGuard` found inside a PMR. An IOMMU that ignores SKL's table
+        // (DeviceIDs past it, firmware bugs) would break this, which is why
+        // `dma::protect` verifies each IOMMU uses SKL's tables.
         Some(unsafe { core::slice::from_raw_parts(r.start().as_u64() as *const u8, r.len() as usize) })
     }
     fn write(&mut self, r: PhysRange) -> Option<&mut [u8]> {

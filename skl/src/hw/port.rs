@@ -1,36 +1,66 @@
-//! x86 port I/O.
+//! x86 port I/O. Writes are `unsafe`: a port write can program a DMA
+//! engine, a chipset or a reset, so only the caller can say a given port
+//! and value are harmless. The safe functions name their port.
 
 /// Write a byte to an I/O port.
-pub fn outb(port: u16, v: u8) {
-    // SAFETY: port writes have no memory effects visible to Rust; callers
-    // pass only the fixed platform ports this crate names (0x80, 0xE9,
-    // COM1, 0xCF9).
+///
+/// # Safety
+/// `port` and `v` must not change memory Rust code can see or the CPU's
+/// execution (no DMA engine, no chipset register that remaps memory).
+pub(crate) unsafe fn outb(port: u16, v: u8) {
+    // SAFETY: the caller vouches for port and value (above); the asm
+    // touches no memory and no stack.
     unsafe { core::arch::asm!("out dx, al", in("dx") port, in("al") v, options(nomem, nostack, preserves_flags)) }
+}
+
+/// Write a dword to an I/O port.
+///
+/// # Safety
+/// As for [`outb`].
+pub(crate) unsafe fn outl(port: u16, v: u32) {
+    // SAFETY: as for `outb`.
+    unsafe { core::arch::asm!("out dx, eax", in("dx") port, in("eax") v, options(nomem, nostack, preserves_flags)) }
 }
 
 /// Read a byte from an I/O port.
 pub fn inb(port: u16) -> u8 {
     let v: u8;
-    // SAFETY: as for `outb`; reads of the UART status port have no side
-    // effects on memory.
+    // SAFETY: a port read writes only AL; device side effects of reads
+    // (the UART status, PCI CONFIG_DATA) change no memory.
     unsafe { core::arch::asm!("in al, dx", out("al") v, in("dx") port, options(nomem, nostack, preserves_flags)) }
     v
-}
-
-/// POST-code port: the low byte of a launch error code shows on debug cards.
-pub const POST_CODE: u16 = 0x80;
-
-/// Write a dword to an I/O port.
-pub fn outl(port: u16, v: u32) {
-    // SAFETY: as for `outb`; used for the PCI configuration ports
-    // 0xCF8/0xCFC only.
-    unsafe { core::arch::asm!("out dx, eax", in("dx") port, in("eax") v, options(nomem, nostack, preserves_flags)) }
 }
 
 /// Read a dword from an I/O port.
 pub fn inl(port: u16) -> u32 {
     let v: u32;
-    // SAFETY: as for `outl`.
+    // SAFETY: as for `inb`.
     unsafe { core::arch::asm!("in eax, dx", out("eax") v, in("dx") port, options(nomem, nostack, preserves_flags)) }
     v
+}
+
+/// POST-code port: the low byte of a launch error code shows on debug cards.
+const POST_CODE: u16 = 0x80;
+
+/// Show `code` on the POST-code port.
+pub fn post_code(code: u8) {
+    // SAFETY: port 0x80 is the POST-code latch: it only displays the value.
+    unsafe { outb(POST_CODE, code) }
+}
+
+/// A debug byte to QEMU/Bochs debugcon (port 0xE9) and COM1's transmit
+/// register (0x3F8).
+#[cfg(feature = "debug-log")]
+pub fn debug_byte(port: DebugPort, c: u8) {
+    // SAFETY: both ports only emit the byte (debugcon, UART THR).
+    unsafe { outb(port as u16, c) }
+}
+
+/// Where [`debug_byte`] writes.
+#[cfg(feature = "debug-log")]
+#[derive(Clone, Copy)]
+#[repr(u16)]
+pub enum DebugPort {
+    Debugcon = 0xE9,
+    Com1 = 0x3F8,
 }

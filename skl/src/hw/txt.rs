@@ -16,9 +16,21 @@ use crate::txt::TxtRegs;
 /// the MTRRs, which the MLE checks keep UC).
 pub struct TxtPrivate(());
 
+static PRIVATE_TAKEN: super::Once = super::Once::new();
+static CPU_TAKEN: super::Once = super::Once::new();
+
 impl TxtPrivate {
-    /// There is one register space; the launch owns it while it runs.
-    pub fn take() -> Self {
+    /// The one handle on the register space (`None` after the first call).
+    pub fn take() -> Option<Self> {
+        PRIVATE_TAKEN.claim().then_some(TxtPrivate(()))
+    }
+
+    /// A second handle, for the panic handler's TXT reset.
+    ///
+    /// # Safety
+    /// Only where the first handle is never used again (a panic does not
+    /// return to it: `panic = "abort"`).
+    pub unsafe fn steal() -> Self {
         TxtPrivate(())
     }
 }
@@ -50,15 +62,20 @@ const CPUID_HYPERVISOR: u32 = 1 << 31;
 pub struct HwTxtCpu(());
 
 impl HwTxtCpu {
-    /// The MLE runs on the BSP alone (RLPs are in SENTER sleep).
-    pub fn take() -> Self {
-        HwTxtCpu(())
+    /// The CPU's MTRRs, MISC_ENABLE and GETSEC (`None` after the first
+    /// call). The MLE runs on the BSP alone (RLPs are in SENTER sleep).
+    pub fn take() -> Option<Self> {
+        CPU_TAKEN.claim().then_some(HwTxtCpu(()))
     }
 }
 
 impl TxtCpu for HwTxtCpu {
     fn mtrr_cap_vcnt(&mut self) -> u32 {
         (rdmsr(IA32_MTRRCAP) & 0xFF) as u32
+    }
+
+    fn misc_enable(&mut self) -> u64 {
+        rdmsr(IA32_MISC_ENABLE)
     }
 
     fn maxphyaddr(&mut self) -> u32 {
@@ -91,29 +108,42 @@ impl TxtCpu for HwTxtCpu {
         let cap = self.mtrr_cap_vcnt() as usize;
         let saved = (info.mtrr_vcnt.get() as usize).min(cap).min(info.mtrr_pairs.len());
         // SDM vol. 3 §12.11.7.2: caches off (CD=1, NW=0), WBINVD, TLB flush,
-        // MTRRs off, write, WBINVD, TLB flush, MTRRs on, caches on.
+        // MTRRs off, write, WBINVD, TLB flush, MTRRs on, caches on. No
+        // `nomem`: the compiler must not move memory accesses across a
+        // change of how memory is cached.
         let cr0: u64;
-        // SAFETY: only control-register and cache maintenance; interrupts
-        // are off and this is the only CPU running.
+        // SAFETY: reads CR0 only.
+        unsafe { asm!("mov {0}, cr0", out(reg) cr0, options(nomem, nostack)) };
+        // SAFETY: caches off with a write-back of everything cached, then a
+        // TLB flush: memory stays coherent; interrupts are off and this is
+        // the only CPU running.
         unsafe {
-            asm!("mov {0}, cr0", out(reg) cr0, options(nomem, nostack));
             asm!("mov cr0, {0}", "wbinvd", "mov {1}, cr3", "mov cr3, {1}",
-                 in(reg) (cr0 | 1 << 30) & !(1 << 29), out(reg) _, options(nostack));
-        }
-        wrmsr(IA32_MTRR_DEF_TYPE, rdmsr(IA32_MTRR_DEF_TYPE) & !(1 << 11));
+                 in(reg) (cr0 | 1 << 30) & !(1 << 29), out(reg) _, options(nostack))
+        };
+        // SAFETY: MTRRs off (E = 0) while caching is off, as the SDM sequence says.
+        unsafe { wrmsr(IA32_MTRR_DEF_TYPE, rdmsr(IA32_MTRR_DEF_TYPE) & !(1 << 11)) };
         for i in 0..cap {
             let (base, mask) = match info.mtrr_pairs.get(i).filter(|_| i < saved) {
                 Some(p) => (p.base.get(), p.mask.get()),
                 None => (0, 0),
             };
-            wrmsr(IA32_MTRR_PHYSBASE0 + 2 * i as u32, base);
-            wrmsr(IA32_MTRR_PHYSBASE0 + 2 * i as u32 + 1, mask);
+            // SAFETY: pair i < IA32_MTRRCAP.VCNT exists; the values passed
+            // `mle::check_saved_mtrrs` (types, contiguous masks within
+            // MAXPHYADDR, TXT space and the MLE defined), and take effect
+            // only when MTRRs are re-enabled below.
+            unsafe { wrmsr(IA32_MTRR_PHYSBASE0 + 2 * i as u32, base) };
+            // SAFETY: as for the base.
+            unsafe { wrmsr(IA32_MTRR_PHYSBASE0 + 2 * i as u32 + 1, mask) };
         }
-        // SAFETY: as above.
-        unsafe { asm!("wbinvd", "mov {0}, cr3", "mov cr3, {0}", out(reg) _, options(nostack)) }
-        wrmsr(IA32_MTRR_DEF_TYPE, info.default_mem_type.get());
+        // SAFETY: write back and invalidate again, flush the TLB.
+        unsafe { asm!("wbinvd", "mov {0}, cr3", "mov cr3, {0}", out(reg) _, options(nostack)) };
+        // SAFETY: MTRRs on with the checked pairs and the saved default type.
+        unsafe { wrmsr(IA32_MTRR_DEF_TYPE, info.default_mem_type.get()) };
         // SAFETY: caches back on (CD and NW clear, as entry_common.S left them).
-        unsafe { asm!("mov cr0, {0}", in(reg) cr0 & !(3 << 29), options(nomem, nostack)) }
-        wrmsr(IA32_MISC_ENABLE, info.saved_misc_enable_msr.get());
+        unsafe { asm!("mov cr0, {0}", in(reg) cr0 & !(3 << 29), options(nostack)) };
+        // SAFETY: `mle::prepare` checked the saved value differs from the
+        // live one only in the bits SENTER changes, and does not disable NX.
+        unsafe { wrmsr(IA32_MISC_ENABLE, info.saved_misc_enable_msr.get()) };
     }
 }

@@ -45,15 +45,18 @@ pub enum Mode {
     Multiboot2,
 }
 
-/// TXT MLE header UUID as stored (Intel TXT MLE Developer's Guide, MLE header).
-pub const MLE_UUID: [u8; 16] =
-    [0x5a, 0xac, 0x82, 0x90, 0x6f, 0x47, 0xa7, 0x74, 0x0f, 0x5c, 0x55, 0xa2, 0xcb, 0x51, 0xb6, 0x42];
+pub use skl_bootinfo::mle::MLE_UUID;
+use skl_bootinfo::mle::{MLE_ALIGN, MLE_SEARCH};
 
-/// GRUB scans the first 4 KiB of the image in 16-byte steps.
+/// GRUB scans the first 4 KiB of the image in 16-byte steps
+/// (`skl_bootinfo::mle`; `mle::find` does the same with a memcmp, which the
+/// measured image avoids).
 pub fn has_mle_header(dlme: &[u8]) -> bool {
     // Compared as one 128-bit value: no memcmp in the measured image.
     let uuid = u128::from_le_bytes(MLE_UUID);
-    dlme.chunks_exact(16).take(4096 / 16).any(|c| c.try_into().is_ok_and(|a: [u8; 16]| u128::from_le_bytes(a) == uuid))
+    dlme.chunks_exact(MLE_ALIGN)
+        .take(MLE_SEARCH / MLE_ALIGN)
+        .any(|c| c.try_into().is_ok_and(|a: [u8; 16]| u128::from_le_bytes(a) == uuid))
 }
 
 /// Where and how to enter the kernel.

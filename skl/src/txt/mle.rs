@@ -34,10 +34,31 @@ pub trait TxtCpu {
     fn maxphyaddr(&mut self) -> u32;
     /// GETSEC[SMCTRL]: SMIs back on. `false` if the CPU has no SMX.
     fn smctrl(&mut self) -> bool;
+    /// IA32_MISC_ENABLE as it is now.
+    fn misc_enable(&mut self) -> u64;
     /// Write the saved variable MTRRs, MTRRdefType and IA32_MISC_ENABLE
     /// (SDM vol. 3 §12.11.7.2 sequence); pairs past the saved count are
     /// disabled, so nothing of the loader's ACM setup stays in force.
     fn restore(&mut self, info: &IntelInfo);
+}
+
+/// The bits of IA32_MISC_ENABLE GETSEC[SENTER] changes: it keeps
+/// `old & 0xFFF37CEA` of the low half, sets bit 3 and sets bit 18 when
+/// MONITOR wake-up was chosen (Intel TXT MLE Developer's Guide, MLE entry
+/// state). Restoring may change these and nothing else of the low half.
+pub const MISC_ENABLE_SENTER_BITS: u64 = !0xFFF3_7CEA & 0xFFFF_FFFF | 1 << 3;
+/// IA32_MISC_ENABLE bit 34, XD Bit Disable: set, it turns NX off.
+pub const MISC_ENABLE_XD_DISABLE: u64 = 1 << 34;
+
+/// The loader's saved IA32_MISC_ENABLE (INTEL_INFO, not measured before
+/// this point) may only undo what SENTER changed, and never switch NX off.
+pub fn check_misc_enable(saved: u64, live: u64) -> Result<(), TxtError> {
+    let changed = saved ^ live;
+    let low_outside = changed & 0xFFFF_FFFF & !MISC_ENABLE_SENTER_BITS;
+    if low_outside != 0 || (saved & !live & MISC_ENABLE_XD_DISABLE) != 0 {
+        return Err(TxtError::MiscEnable { saved });
+    }
+    Ok(())
 }
 
 /// The running MLE: where it is and what SINIT should have measured.
@@ -190,6 +211,7 @@ pub fn prepare<M: PhysMemory, R: TxtRegs, C: TxtCpu>(
         }
     }
 
+    check_misc_enable(info.saved_misc_enable_msr.get(), cpu.misc_enable())?;
     if !cpu.smctrl() {
         return Err(TxtError::NoSmx.into());
     }

@@ -61,6 +61,9 @@ pub enum TxtError {
     RlpWakeup { caps: u32 },
     /// GETSEC is not available: this is not a post-SENTER CPU.
     NoSmx,
+    /// The saved IA32_MISC_ENABLE changes bits SENTER does not, or turns
+    /// NX off.
+    MiscEnable { saved: u64 },
 }
 
 impl TxtError {
@@ -82,6 +85,7 @@ impl TxtError {
             TxtError::Slrt { .. } => 0x0D,
             TxtError::RlpWakeup { .. } => 0x0E,
             TxtError::NoSmx => 0x0F,
+            TxtError::MiscEnable { .. } => 0x10,
         }
     }
     /// The offending value for the failure record and the debug log.
@@ -102,6 +106,7 @@ impl TxtError {
             TxtError::MlePlacement { linear } => linear as u32,
             TxtError::RlpWakeup { caps } => caps,
             TxtError::NoSmx => 0,
+            TxtError::MiscEnable { saved } => saved as u32,
         }
     }
 }

@@ -265,3 +265,21 @@ fn effective_mtrr_type_uc_wins_and_default_applies() {
     assert_eq!(effective_mtrr_type(&i, 36, 0xFED2_0000), 0, "UC wins over an overlapping WB range");
     assert_eq!(effective_mtrr_type(&i, 36, 0xC000_0000), 0);
 }
+
+#[test]
+fn saved_misc_enable_may_only_undo_senter() {
+    use crate::txt::mle::check_misc_enable;
+    // Before SENTER: fast strings (0), EIST (16), MONITOR (18) on. SENTER
+    // keeps old & 0xFFF37CEA and sets TM (3): restoring the old value is fine.
+    let before = 1 | 1 << 16 | 1 << 18 | 1 << 11;
+    let after = (before & 0xFFF3_7CEA) | 1 << 3;
+    assert_eq!(check_misc_enable(before, after), Ok(()));
+    assert_eq!(check_misc_enable(after, after), Ok(()));
+    // Bits SENTER keeps (here 11, 22 limit CPUID) must not change.
+    let e = check_misc_enable(before ^ 1 << 22, after);
+    assert_eq!(e, Err(TxtError::MiscEnable { saved: before ^ 1 << 22 }));
+    // Never switch NX off (XD Bit Disable, bit 34), whatever SENTER did.
+    let e = check_misc_enable(before | 1 << 34, after);
+    assert_eq!(e, Err(TxtError::MiscEnable { saved: before | 1 << 34 }));
+    assert_eq!(check_misc_enable(before, after | 1 << 34), Ok(()), "clearing it is fine");
+}
