@@ -386,7 +386,8 @@ impl Launch {
         let slrt_offset = u16::from_le_bytes([slb_bytes[6], slb_bytes[7]]) as u64;
         let mut at_kernel_start: Option<AtKernelStart> = None;
         let status = loop {
-            follow.poll(started.elapsed(), false);
+            // Every 10 ms until the kernel's first line, then every 50 ms.
+            follow.poll(started.elapsed(), at_kernel_start.is_none());
             if at_kernel_start.is_none() && follow.timeline.kernel_wrote() {
                 at_kernel_start = AtKernelStart::read(&d.join("guest.ram"), slrt_offset);
             }
