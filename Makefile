@@ -36,7 +36,9 @@ $(SETUP_STAMP): Makefile rust-toolchain.toml
 	@touch $@
 
 ## ---- payload -----------------------------------------------------------
-# Two payloads from one crate: skl.bin (AMD SKINIT SLB) and skl-txt.bin
+# Three payloads from one crate: skl.bin (AMD SKINIT SLB, Qubes 4.2.3
+# generation, 8-byte header), skl-amdsl.bin (the same SLB with AMD's
+# extended SL header: GRUB tb-dev / Xen v3 / Linux v16) and skl-txt.bin
 # (Intel TXT MLE), each checked and sized by check-image.py.
 PAYLOAD_DIR := target/$(PAYLOAD_TARGET)/$(PROFILE)
 payload: $(SETUP_STAMP)
@@ -44,6 +46,8 @@ payload: $(SETUP_STAMP)
 	@mkdir -p $(BUILD)
 	objcopy -O binary $(PAYLOAD_DIR)/skl $(BUILD)/skl.bin
 	python3 skl/check-image.py $(PAYLOAD_DIR)/skl $(BUILD)/skl.bin
+	objcopy -O binary $(PAYLOAD_DIR)/skl-amdsl $(BUILD)/skl-amdsl.bin
+	python3 skl/check-image.py $(PAYLOAD_DIR)/skl-amdsl $(BUILD)/skl-amdsl.bin --amdsl
 	objcopy -O binary $(PAYLOAD_DIR)/skl-txt $(BUILD)/skl-txt.bin
 	python3 skl/check-image.py $(PAYLOAD_DIR)/skl-txt $(BUILD)/skl-txt.bin --mle
 
@@ -53,6 +57,8 @@ payload-debug: $(SETUP_STAMP)
 	@mkdir -p $(BUILD)
 	objcopy -O binary target/$(PAYLOAD_TARGET)/slb-debug/skl $(BUILD)/skl-debug.bin
 	python3 skl/check-image.py target/$(PAYLOAD_TARGET)/slb-debug/skl $(BUILD)/skl-debug.bin
+	objcopy -O binary target/$(PAYLOAD_TARGET)/slb-debug/skl-amdsl $(BUILD)/skl-amdsl-debug.bin
+	python3 skl/check-image.py target/$(PAYLOAD_TARGET)/slb-debug/skl-amdsl $(BUILD)/skl-amdsl-debug.bin --amdsl
 	objcopy -O binary target/$(PAYLOAD_TARGET)/slb-debug/skl-txt $(BUILD)/skl-txt-debug.bin
 	python3 skl/check-image.py target/$(PAYLOAD_TARGET)/slb-debug/skl-txt $(BUILD)/skl-txt-debug.bin --mle
 

@@ -30,7 +30,7 @@ def sh(cmd, env=None, cwd=ROOT):
 
 def size_rows():
     rows = []
-    for name in ("skl.bin", "skl-debug.bin"):
+    for name in ("skl.bin", "skl-debug.bin", "skl-amdsl.bin", "skl-amdsl-debug.bin"):
         path = os.path.join(BUILD, name)
         if not os.path.exists(path):
             continue

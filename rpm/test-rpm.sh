@@ -36,6 +36,8 @@ url=$(rpm -qp --qf '%{URL}' "$rpm_file")
 # File list and modes (rpm --dump: path size mtime digest mode owner group ...).
 # %license lands in /usr/share/licenses/<name> (Fedora/Qubes) or <name>-<version> (Debian's rpm).
 want_files="/boot/skl.bin
+/boot/skl-amdsl.bin
+/usr/share/doc/secure-kernel-loader/amd-sl.md
 /usr/share/doc/secure-kernel-loader/README.md
 /usr/share/doc/secure-kernel-loader/design.md
 /usr/share/doc/secure-kernel-loader/launch-errors.md
@@ -59,6 +61,8 @@ cmp "$root/boot/skl.bin" "$tested" || fail "/boot/skl.bin differs from the teste
 rpm --root "$root/rpmroot" --dbpath /var/lib/rpm --initdb
 rpm --root "$root/rpmroot" --dbpath /var/lib/rpm --nodeps --noscripts --ignorearch -i "$rpm_file"
 cmp "$root/rpmroot/boot/skl.bin" "$tested" || fail "rpm -i installed a different skl.bin"
+# skl-amdsl.bin: the tested one next to the tested skl.bin.
+cmp "$root/boot/skl-amdsl.bin" "$(dirname "$tested")/skl-amdsl.bin" || fail "/boot/skl-amdsl.bin differs from the tested one"
 
 # rpmlint: no errors. Accepted warnings are explained in the spec's comments
 # (no-changelogname-tag style and packager warnings depend on the host).

@@ -15,7 +15,7 @@ use skl::tpm::TpmFamily;
 use skl::LaunchError;
 use skl_bootinfo::addr::FOUR_GIB;
 use skl_bootinfo::multiboot2::Mbi;
-use skl_bootinfo::sl_header::{SKL_UUID, SLB_SIZE};
+use skl_bootinfo::sl_header::{Generation, SKL_UUID, SLB_SIZE};
 use skl_bootinfo::slrt::{entity, Architecture, Slrt};
 use skl_bootinfo::PhysAddr;
 
@@ -147,7 +147,7 @@ pub fn run(data: &[u8]) {
     let mut mem = ram(&inp);
     let slrt_before = mem.get(BL, 0x1000).unwrap();
     let mut t = tpm(inp.flags);
-    let r = launch(&mut mem, &mut t, PhysAddr(SLB));
+    let r = launch(&mut mem, &mut t, PhysAddr(SLB), Generation::Qubes423);
     if r.is_ok() || t.commands > 0 {
         assert!(t.released(), "locality kept after the TPM was used ({r:?})");
     }
@@ -169,14 +169,14 @@ fn digests(t: &FuzzTpm, data: &[u8]) -> Vec<(u16, Vec<u8>)> {
 fn check_handoff(mem: &SparseRam, t: &FuzzTpm, slrt_before: &[u8], h: Handoff) {
     let slrt = Slrt::parse(slrt_before, Architecture::AmdSkinit).expect("run accepted this table");
     let dl = slrt.dl_info().expect("DL_INFO");
-    let (base, size, off) = (dl.dlme_base.get(), dl.dlme_size.get(), dl.dlme_entry.get());
+    let (base, size, off) = (dl.dlme_base(), dl.dlme_size(), dl.dlme_entry());
     let end = base.checked_add(size).expect("DLME end");
     let slb_end = SLB + SLB_SIZE as u64;
     assert!(size > 0 && end <= FOUR_GIB, "DLME {base:#x}+{size:#x}");
     assert!(end <= SLB || base >= slb_end, "DLME {base:#x}+{size:#x} overlaps the SLB");
     assert!(off < size && h.entry as u64 == base + off, "entry {:#x} outside DLME {base:#x}+{size:#x}", h.entry);
     assert_eq!(h.slb_base as u64, SLB);
-    let ctx = dl.bl_context.context.get();
+    let ctx = dl.context();
     assert!(ctx != 0 && ctx < FOUR_GIB && !(SLB..slb_end).contains(&ctx));
     assert_eq!(h.esi as u64, ctx);
     if let Some(l) = slrt.log_info() {

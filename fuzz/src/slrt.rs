@@ -33,18 +33,21 @@ fn check(data: &[u8], t: &Slrt, arch: Architecture) {
     assert_eq!(&data[size - 8..size], &[0xFF, 0xFF, 0, 0, 8, 0, 0, 0], "END is the last entry");
     let table = &data[..size];
     inside(table, Some(h), "header");
-    inside(table, t.dl_info(), "DL_INFO");
+    if let Some(d) = t.dl_info() {
+        let b = d.as_bytes();
+        assert!(offset_in(table, b.as_ptr(), b.len()).is_some(), "DL_INFO outside the table");
+    }
     inside(table, t.log_info(), "LOG_INFO");
     inside(table, t.amd_info(), "AMD_INFO");
     inside(table, t.intel_info(), "INTEL_INFO");
     inside(table, t.policy_header(), "DRTM_POLICY");
     if let Some(d) = t.dl_info() {
-        assert_eq!(d.hdr.size.get(), 72);
+        assert_eq!(d.as_bytes().len(), if d.dlme_setup().is_some() { 88 } else { 72 });
         if let Some(r) = d.dlme() {
-            assert_eq!(r.start().as_u64(), d.dlme_base.get());
-            assert_eq!(r.len(), d.dlme_size.get());
+            assert_eq!(r.start().as_u64(), d.dlme_base());
+            assert_eq!(r.len(), d.dlme_size());
         } else {
-            assert!(d.dlme_base.get().checked_add(d.dlme_size.get()).is_none());
+            assert!(d.dlme_base().checked_add(d.dlme_size()).is_none());
         }
     }
     if let Some(l) = t.log_info() {

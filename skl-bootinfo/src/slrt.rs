@@ -1,5 +1,6 @@
 //! Secure Launch Resource Table (SLRT), the "SLRT-B" generation: 32-bit entry
-//! headers, 72-byte DL_INFO.
+//! headers, 72-byte DL_INFO (or the 88-byte DL_INFO of Linux Secure Launch
+//! v16, [`DlInfo88`]).
 //!
 //! Layouts follow TrenchBoot GRUB `aem-qubes-4.2.3-rebase`
 //! `include/grub/slr_table.h` (b3fd5906), TrenchBoot Xen
@@ -98,6 +99,104 @@ const_assert_eq!(core::mem::offset_of!(DlInfo, dlme_entry), 40);
 const_assert_eq!(core::mem::offset_of!(DlInfo, bl_context), 48);
 const_assert_eq!(core::mem::offset_of!(DlInfo, dl_handler), 64);
 
+/// DL_INFO as the Linux Secure Launch v16 series grew it (88 bytes): the
+/// DLME's MLE header offset and a DLME configuration table are inserted
+/// before `bl_context`, and `dl_handler` is renamed `dl_launch`.
+#[derive(Clone, Copy, Debug, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
+#[repr(C)]
+pub struct DlInfo88 {
+    pub hdr: EntryHeader,
+    pub dce_size: U64,
+    pub dce_base: U64,
+    pub dlme_size: U64,
+    pub dlme_base: U64,
+    pub dlme_entry: U64,
+    /// Offset of the DLME's MLE header from `dlme_base`.
+    pub dlme_header_offset: U64,
+    /// Physical address of a DLME configuration table (kernel-defined;
+    /// SKL range-checks it and never reads it).
+    pub dlme_config_table: U64,
+    pub bl_context: BlContext,
+    pub dl_launch: U64,
+}
+const_assert_eq!(core::mem::size_of::<DlInfo88>(), 88);
+const_assert_eq!(core::mem::offset_of!(DlInfo88, dlme_header_offset), 48);
+const_assert_eq!(core::mem::offset_of!(DlInfo88, dlme_config_table), 56);
+const_assert_eq!(core::mem::offset_of!(DlInfo88, bl_context), 64);
+const_assert_eq!(core::mem::offset_of!(DlInfo88, dl_launch), 80);
+
+/// DL_INFO in either size, with the fields both carry as accessors.
+#[derive(Clone, Copy, Debug)]
+pub enum DlInfoRef<'a> {
+    /// 72 bytes: GRUB `aem-qubes-4.2.3-rebase` and `tb-dev`, Xen
+    /// `aem-staging-14-10-24-rebase` and v3.
+    V72(&'a DlInfo),
+    /// 88 bytes: Linux Secure Launch v16.
+    V88(&'a DlInfo88),
+}
+
+impl<'a> DlInfoRef<'a> {
+    pub fn dce_size(&self) -> u64 {
+        match self {
+            DlInfoRef::V72(d) => d.dce_size.get(),
+            DlInfoRef::V88(d) => d.dce_size.get(),
+        }
+    }
+    pub fn dce_base(&self) -> u64 {
+        match self {
+            DlInfoRef::V72(d) => d.dce_base.get(),
+            DlInfoRef::V88(d) => d.dce_base.get(),
+        }
+    }
+    pub fn dlme_size(&self) -> u64 {
+        match self {
+            DlInfoRef::V72(d) => d.dlme_size.get(),
+            DlInfoRef::V88(d) => d.dlme_size.get(),
+        }
+    }
+    pub fn dlme_base(&self) -> u64 {
+        match self {
+            DlInfoRef::V72(d) => d.dlme_base.get(),
+            DlInfoRef::V88(d) => d.dlme_base.get(),
+        }
+    }
+    /// Offset of the DLME entry from `dlme_base`.
+    pub fn dlme_entry(&self) -> u64 {
+        match self {
+            DlInfoRef::V72(d) => d.dlme_entry.get(),
+            DlInfoRef::V88(d) => d.dlme_entry.get(),
+        }
+    }
+    pub fn bl_context(&self) -> &'a BlContext {
+        match self {
+            DlInfoRef::V72(d) => &d.bl_context,
+            DlInfoRef::V88(d) => &d.bl_context,
+        }
+    }
+    /// `bl_context.context`.
+    pub fn context(&self) -> u64 {
+        self.bl_context().context.get()
+    }
+    /// The 88-byte entry's (`dlme_header_offset`, `dlme_config_table`).
+    pub fn dlme_setup(&self) -> Option<(u64, u64)> {
+        match self {
+            DlInfoRef::V72(_) => None,
+            DlInfoRef::V88(d) => Some((d.dlme_header_offset.get(), d.dlme_config_table.get())),
+        }
+    }
+    /// The entry's bytes as stored.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        match self {
+            DlInfoRef::V72(d) => d.as_bytes(),
+            DlInfoRef::V88(d) => d.as_bytes(),
+        }
+    }
+    /// The DLME range, `None` if `base + size` overflows.
+    pub fn dlme(&self) -> Option<PhysRange> {
+        PhysRange::new(PhysAddr(self.dlme_base()), self.dlme_size())
+    }
+}
+
 /// LOG_INFO `format`.
 pub mod log_format {
     pub const TPM12_TXT: u16 = 1;
@@ -192,6 +291,10 @@ pub struct AmdInfo {
 }
 const_assert_eq!(core::mem::size_of::<AmdInfo>(), 56);
 const_assert_eq!(core::mem::offset_of!(AmdInfo, boot_params_base), 40);
+const_assert_eq!(core::mem::offset_of!(AmdInfo, psp_version), 48);
+
+/// AMD_INFO `setup_type`: Linux `SETUP_SECURE_LAUNCH`.
+pub const SETUP_SECURE_LAUNCH: u32 = 10;
 
 /// One variable-range MTRR pair in INTEL_INFO.
 #[derive(Clone, Copy, Debug, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
@@ -262,12 +365,13 @@ pub enum SlrtError {
 #[derive(Clone, Copy, Debug)]
 pub struct Slrt<'a> {
     header: &'a SlrtHeader,
-    dl_info: Option<&'a DlInfo>,
+    dl_info: Option<DlInfoRef<'a>>,
     log_info: Option<&'a LogInfo>,
     amd_info: Option<&'a AmdInfo>,
     intel_info: Option<&'a IntelInfo>,
     policy: Option<(&'a DrtmPolicyHeader, &'a [u8])>,
     policy_offset: usize,
+    amd_info_offset: usize,
 }
 
 fn u32_at(b: &[u8], off: usize) -> Option<u32> {
@@ -326,6 +430,7 @@ impl<'a> Slrt<'a> {
             intel_info: None,
             policy: None,
             policy_offset: 0,
+            amd_info_offset: 0,
         };
         let mut off: usize = 16;
         loop {
@@ -354,9 +459,19 @@ impl<'a> Slrt<'a> {
                     }
                     return Ok(slrt);
                 }
-                tag::DL_INFO => slrt.dl_info = Some(singleton(slrt.dl_info.is_some(), etag, body)?),
+                tag::DL_INFO => {
+                    let dup = slrt.dl_info.is_some();
+                    slrt.dl_info = Some(if esize as usize == core::mem::size_of::<DlInfo88>() {
+                        DlInfoRef::V88(singleton(dup, etag, body)?)
+                    } else {
+                        DlInfoRef::V72(singleton(dup, etag, body)?)
+                    });
+                }
                 tag::LOG_INFO => slrt.log_info = Some(singleton(slrt.log_info.is_some(), etag, body)?),
-                tag::AMD_INFO => slrt.amd_info = Some(singleton(slrt.amd_info.is_some(), etag, body)?),
+                tag::AMD_INFO => {
+                    slrt.amd_info = Some(singleton(slrt.amd_info.is_some(), etag, body)?);
+                    slrt.amd_info_offset = off;
+                }
                 tag::INTEL_INFO => slrt.intel_info = Some(singleton(slrt.intel_info.is_some(), etag, body)?),
                 tag::DRTM_POLICY => {
                     if slrt.policy.is_some() {
@@ -390,7 +505,8 @@ impl<'a> Slrt<'a> {
     pub fn size(&self) -> u32 {
         self.header.size.get()
     }
-    pub fn dl_info(&self) -> Option<&'a DlInfo> {
+    /// DL_INFO, 72 or 88 bytes.
+    pub fn dl_info(&self) -> Option<DlInfoRef<'a>> {
         self.dl_info
     }
     pub fn log_info(&self) -> Option<&'a LogInfo> {
@@ -398,6 +514,11 @@ impl<'a> Slrt<'a> {
     }
     pub fn amd_info(&self) -> Option<&'a AmdInfo> {
         self.amd_info
+    }
+    /// Offset of AMD_INFO in the table, for a loader that writes
+    /// `psp_version` in place.
+    pub fn amd_info_offset(&self) -> Option<usize> {
+        self.amd_info.map(|_| self.amd_info_offset)
     }
     /// INTEL_INFO, for the TXT front end.
     pub fn intel_info(&self) -> Option<&'a IntelInfo> {

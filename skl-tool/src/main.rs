@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use skl_bootinfo::sl_header::{parse_slb_image, MAX_FILE_SIZE};
+use skl_bootinfo::sl_header::{parse_slb_image, Generation, MAX_FILE_SIZE};
 use skl_tool::kernel::{self, Dlme};
 use skl_tool::log::{self, Format, ValueCheck};
 use skl_tool::predict::{self, describe_header_error, pcr17_after_skinit, Actor, Prediction};
@@ -43,13 +43,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Header fields, sizes and the DRTM measurement of skl.bin.
+    /// Header fields, sizes and the DRTM measurement of skl.bin or skl-amdsl.bin.
     ///
-    /// Validates the SL header as GRUB does, prints its fields, the digests of
+    /// Recognises the header (8-byte, or AMD SL by its GUID at 0x04), validates
+    /// it as that generation's GRUB does, prints its fields, the digests of
     /// the measured bytes in every bank and PCR 17 right after SKINIT.
     #[command(after_help = "Examples:\n  skl-tool info /boot/skl.bin\n  skl-tool info --json /boot/skl.bin")]
     Info {
-        /// The SLB image (skl.bin).
+        /// The SLB image (skl.bin or skl-amdsl.bin).
         skl: PathBuf,
         /// Print JSON instead of text.
         #[arg(long)]
@@ -62,15 +63,18 @@ enum Cmd {
     /// its entry offset come from the kernel's TXT MLE header, found as TrenchBoot GRUB finds
     /// it (PT_LOAD segments placed at p_paddr - min p_paddr in a zeroed image, header in the
     /// first 4 KiB on 16-byte steps). PCR 18 = E(0, H(MBI)) needs the MBI of the boot
-    /// (--pcr18-mbi); without it PCR 18 is reported as run-time.
+    /// (--pcr18-mbi); with skl-amdsl.bin (Xen v3) PCR 18 = E(E(0, H(MBI)), H(AMD_INFO with
+    /// next, slrt_base, boot_params_base, psp_version zeroed)) also needs --slrt. Without them
+    /// PCR 18 is reported as run-time.
     #[command(after_help = "Examples:
   zcat /boot/xen-4.17.4.gz > /tmp/xen.elf
   skl-tool predict --skl /boot/skl.bin --kernel /tmp/xen.elf --banks sha256
   skl-tool predict --skl skl.bin --kernel /tmp/xen.elf --module vmlinuz --module initramfs.cpio --json
   skl-tool predict --skl skl.bin --kernel xen.img --dlme-raw --tpm 1.2
-  skl-tool predict --skl skl.bin --dlme dlme.bin --entry-offset 0x1e0 --events")]
+  skl-tool predict --skl skl.bin --dlme dlme.bin --entry-offset 0x1e0 --events
+  skl-tool predict --skl skl-amdsl.bin --kernel /tmp/xen.elf --pcr18-mbi mbi.bin --slrt slrt.bin")]
     Predict {
-        /// The SLB image (skl.bin).
+        /// The SLB image (skl.bin or skl-amdsl.bin; the header says which).
         #[arg(long)]
         skl: PathBuf,
         #[command(flatten)]
@@ -129,7 +133,8 @@ struct KernelArgs {
     #[arg(long, value_name = "FILE")]
     pcr18_mbi: Option<PathBuf>,
     /// The boot's SLRT as the bootloader wrote it (Multiboot2 mode: with --pcr18-mbi, predicts
-    /// PCR 18 and orders PCR 17 by the DRTM policy).
+    /// PCR 18 and orders PCR 17 by the DRTM policy; DLME mode with skl-amdsl.bin: the AMD_INFO
+    /// Xen v3 measures into PCR 18 after the MBI).
     #[arg(long, value_name = "FILE", requires = "pcr18_mbi")]
     slrt: Option<PathBuf>,
 }
@@ -294,10 +299,16 @@ fn info(skl: &Path, json: bool) -> Result<ExitCode, Failure> {
             })
             .collect();
         out!(
-            "{{\"file\": {}, \"file_size\": {}, \"entry\": {}, \"measured_size\": {}, \"skl_info\": {}, \
-             \"bootloader_data\": {}, \"uuid\": \"{id}\", \"version\": {}, \"banks\": {{{}}}}}",
+            "{{\"file\": {}, \"generation\": \"{}\", \"file_size\": {}, \"total_size\": {}, \"entry\": {}, \
+             \"measured_size\": {}, \"skl_info\": {}, \"bootloader_data\": {}, \"uuid\": \"{id}\", \"version\": {}, \
+             \"banks\": {{{}}}}}",
             json_str(&skl.display().to_string()),
+            match l.generation {
+                Generation::Qubes423 => "qubes-4.2.3",
+                Generation::AmdSl => "amdsl",
+            },
             b.len(),
+            l.total_size,
             l.entry,
             l.measured_size,
             l.skl_info,
@@ -308,7 +319,11 @@ fn info(skl: &Path, json: bool) -> Result<ExitCode, Failure> {
         return Ok(ExitCode::SUCCESS);
     }
     out!("{}", skl.display());
+    out!("  generation        {}: {}", l.generation.name(), loaders(l.generation));
     out!("  file size         {} bytes (GRUB accepts up to {MAX_FILE_SIZE})", b.len());
+    if l.generation == Generation::AmdSl {
+        out!("  total length      {} bytes (header 0x18)", l.total_size);
+    }
     out!("  entry             {:#06x}", l.entry);
     out!("  measured size     {} bytes", l.measured_size);
     out!("  skl_info          {:#06x}  UUID {id}, version {}", l.skl_info, l.version);
@@ -318,6 +333,14 @@ fn info(skl: &Path, json: bool) -> Result<ExitCode, Failure> {
         out!("  {:<6} PCR 17     {}  (after SKINIT)", k.name(), hex(&pcr17_after_skinit(k, measured)));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Which bootloader and kernel load an image of generation `g` (README).
+fn loaders(g: Generation) -> &'static str {
+    match g {
+        Generation::Qubes423 => "GRUB aem-qubes-4.2.3-rebase + Xen aem-staging-14-10-24-rebase",
+        Generation::AmdSl => "GRUB tb-dev + Xen aem-staging-2025-05-30-v3 / Linux Secure Launch v16",
+    }
 }
 
 fn banks_of(names: Option<Vec<String>>, tpm: Tpm) -> Result<Vec<Bank>, Failure> {

@@ -5,6 +5,7 @@
 //! PCR 17 = E(E(E(0, H(skl.bin[0 : measured_size])), H(le32(entry_offset))), H(DLME))
 //!          then E(…, H(module_i)) for each Multiboot2 module, in load order
 //! PCR 18 = E(0, H(MBI))            (TrenchBoot Xen; only when the MBI is known)
+//! PCR 18 = E(E(0, H(MBI)), H(AMD_INFO'))  (skl-amdsl.bin + Xen v3: needs the SLRT)
 //! PCR 18 = E(E(0, H(MBI')), H(SLRT))  (Multiboot2 mode, in policy order)
 //! ```
 //!
@@ -18,11 +19,17 @@
 //! edit SKL makes before measuring it), and the SLRT is measured as the
 //! bootloader wrote it. Both need the boot's MBI and SLRT (a capture, or
 //! what the bootloader will write).
+//!
+//! With `skl-amdsl.bin` (the AMD SL generation, detected by the header)
+//! the kernel is Xen v3, which after the MBI extends PCR 18 with AMD_INFO
+//! as it finds it, `next`, `slrt_base` and `boot_params_base` zeroed
+//! (`xen/arch/x86/slaunch.c`, `slaunch_measure_slrt`); AMD_INFO' is that
+//! entry with `psp_version` 0 as SKL leaves it.
 
 use skl_bootinfo::drtm;
 use skl_bootinfo::multiboot2::{reserve, Mbi};
-use skl_bootinfo::sl_header::{parse_slb_image, SlHeaderError, SLB_SIZE};
-use skl_bootinfo::slrt::{entity, Architecture, Slrt};
+use skl_bootinfo::sl_header::{parse_slb_image, Generation, SlHeaderError, SLB_SIZE};
+use skl_bootinfo::slrt::{entity, AmdInfo, Architecture, Slrt};
 
 use crate::kernel::Dlme;
 use crate::Bank;
@@ -31,6 +38,26 @@ use crate::Bank;
 pub const EVENT_MODULE: &str = "Measured MB2 module";
 /// Event text of the MBI measurement (GRUB's policy `evt_info`).
 pub const EVENT_MBI: &str = "Measured MB2 information";
+/// Name of Xen v3's AMD_INFO measurement (it logs no event data).
+pub const EVENT_AMD_INFO: &str = "AMD_INFO";
+
+/// AMD_INFO as Xen v3 extends it into PCR 18: the 56-byte entry with
+/// `next`, `slrt_base` and `boot_params_base` zeroed (addresses, not
+/// policy), and `psp_version` as SKL leaves it (0: no PSP took part).
+pub fn amd_info_as_measured(slrt_bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let slrt = Slrt::parse(slrt_bytes, Architecture::AmdSkinit).map_err(|e| format!("SLRT: {e:?}"))?;
+    let off = slrt.amd_info_offset().ok_or("the SLRT has no AMD_INFO (skl-amdsl.bin refuses it: 0x200A)")?;
+    let mut a = slrt_bytes[off..off + size_of::<AmdInfo>()].to_vec();
+    for (field, len) in [
+        (std::mem::offset_of!(AmdInfo, next), 8),
+        (std::mem::offset_of!(AmdInfo, slrt_base), 8),
+        (std::mem::offset_of!(AmdInfo, boot_params_base), 8),
+        (std::mem::offset_of!(AmdInfo, psp_version), 2),
+    ] {
+        a[field..field + len].fill(0);
+    }
+    Ok(a)
+}
 
 /// Who performs a measurement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,7 +101,7 @@ pub struct Prediction {
 /// Why `skl.bin` is not loadable, naming the header field.
 pub fn describe_header_error(e: SlHeaderError) -> String {
     match e {
-        SlHeaderError::TooShort(n) => format!("header: file is {n} bytes, shorter than the 8-byte SL header"),
+        SlHeaderError::TooShort(n) => format!("header: file is {n} bytes, shorter than its SL header"),
         SlHeaderError::FileTooLarge(n) => format!("file size {n} bytes: above the 61440 GRUB accepts (4 KiB kept for the SLRT)"),
         SlHeaderError::MeasuredBeyondFile { measured, file } => {
             format!("field measured_size (offset 2) = {measured:#x}: beyond the end of the file ({file:#x} bytes)")
@@ -83,14 +110,22 @@ pub fn describe_header_error(e: SlHeaderError) -> String {
             format!("field entry (offset 0) = {entry:#x}: not below measured_size {measured:#x}")
         }
         SlHeaderError::InfoNotMeasured { info, measured } => {
-            format!("field skl_info (offset 4) = {info:#x}: skl_info (20 bytes) not inside measured_size {measured:#x}")
+            format!("field skl_info (offset 4; AMD SL 0x42) = {info:#x}: skl_info (20 bytes) not inside measured_size {measured:#x}")
         }
         SlHeaderError::BadUuid => "field skl_info.uuid: not the SKL UUID 78f1268e-0492-11e9-832a-c85b76c4cc02".into(),
         SlHeaderError::BootloaderDataMeasured { bootloader_data, measured } => format!(
-            "field bootloader_data (offset 6) = {bootloader_data:#x}: overlaps the measured bytes (measured_size {measured:#x})"
+            "field bootloader_data (offset 6; AMD SL 0x44) = {bootloader_data:#x}: overlaps the measured bytes (measured_size {measured:#x})"
         ),
         SlHeaderError::BootloaderDataTooHigh(bl) => {
-            format!("field bootloader_data (offset 6) = {bl:#x}: less than 4 KiB left before the end of the 64 KiB SLB")
+            format!("field bootloader_data (offset 6; AMD SL 0x44) = {bl:#x}: less than 4 KiB left before the end of the 64 KiB SLB")
+        }
+        SlHeaderError::NotAmdSl => "field guid (offset 0x04): not the AMD SL GUID da75c40e-d0d3-5d48-b6ae-3cb20fb7ad3a".into(),
+        SlHeaderError::BadVersion(v) => format!("field skl_info.version = {v}: GRUB tb-dev loads version 0 only"),
+        SlHeaderError::AmdSlField(o) => format!(
+            "AMD SL header field at offset {o:#x}: not its fixed value (0x14 reserved 0xffffffff, 0x1c SOC-flag offset 0x1e, 0x1e SOC-flag count 8)"
+        ),
+        SlHeaderError::TotalSizeMismatch { total, file } => {
+            format!("field total_size (offset 0x18) = {total:#x}: not the file size {file:#x}")
         }
     }
 }
@@ -118,7 +153,7 @@ pub fn steps(skl: &[u8], dlme: &Dlme, modules: &[Vec<u8>], banks: &[Bank]) -> Re
 /// memory map.
 pub fn mbi_for_kernel(mbi: &[u8], slrt: &Slrt) -> Result<Vec<u8>, String> {
     let dl = slrt.dl_info().ok_or("the SLRT has no DL_INFO")?;
-    let slb = dl.dce_base.get();
+    let slb = dl.dce_base();
     let log = slrt.log_info().map_or((0, 0), |l| (l.addr.get(), l.addr.get() + l.size.get() as u64));
     let holes = [(slb, slb + SLB_SIZE as u64), log];
     let m = Mbi::parse(mbi).map_err(|e| format!("MBI: {e:?}"))?;
@@ -199,6 +234,9 @@ pub fn steps_full(
     }
     if let (Some(m), true) = (mbi, dlme.has_mle_header) {
         out.push(step(drtm::PCR_DATA, EVENT_MBI.as_bytes(), m, policy_actor));
+        if let (Some(t), Generation::AmdSl) = (slrt, Generation::detect(skl)) {
+            out.push(step(drtm::PCR_DATA, EVENT_AMD_INFO.as_bytes(), &amd_info_as_measured(t)?, Actor::Kernel));
+        }
     }
     for m in modules {
         out.push(step(drtm::PCR_CODE, EVENT_MODULE.as_bytes(), m, policy_actor));
@@ -248,12 +286,16 @@ pub fn predict_full(
     let steps = steps_full(skl, dlme, modules, mbi, slrt, banks)?;
     let values = pcr_values(&steps, banks);
     let mb2_known = mbi.is_some() && slrt.is_some();
+    let amdsl = Generation::detect(skl) == Generation::AmdSl;
     let pcrs = values
         .into_iter()
         .map(|(bank, pcr, v)| {
             let (value, runtime) = match (pcr, dlme.has_mle_header, mbi.is_some()) {
                 (drtm::PCR_DATA, false, _) if !mb2_known => (None, "depends on the MBI and the SLRT"),
                 (drtm::PCR_DATA, true, false) => (None, "depends on the MBI"),
+                (drtm::PCR_DATA, true, true) if amdsl && slrt.is_none() => {
+                    (None, "depends on the MBI and AMD_INFO (give the SLRT with --slrt)")
+                }
                 _ => (Some(v), ""),
             };
             PcrValue { bank, pcr, value, runtime }
@@ -289,6 +331,64 @@ mod tests {
         assert_eq!(p.pcrs[1].runtime, "depends on the MBI and the SLRT");
         let names: Vec<_> = p.steps.iter().map(|s| s.event.as_str()).collect();
         assert_eq!(names, ["SKINIT", "DLME entry offset", "DLME", EVENT_MODULE]);
+    }
+
+    /// An AMD SL image (offsets from docs/amd-sl.md) and an SLRT with
+    /// DL_INFO, AMD_INFO and END as GRUB tb-dev writes them.
+    fn amdsl() -> (Vec<u8>, Vec<u8>) {
+        let mut f = vec![0xccu8; 0x80];
+        f[0..4].copy_from_slice(&[0x60, 0, 0x80, 0]);
+        f[4..20].copy_from_slice(&skl_bootinfo::sl_header::AMD_SL_GUID);
+        f[0x14..0x18].copy_from_slice(&[0xff; 4]);
+        f[0x18..0x1c].copy_from_slice(&0x80u32.to_le_bytes());
+        f[0x1c..0x22].copy_from_slice(&[0x1e, 0, 8, 0, 0, 0]);
+        f[0x42..0x46].copy_from_slice(&[0x46, 0, 0x80, 0]);
+        f[0x46..0x56].copy_from_slice(&skl_bootinfo::sl_header::SKL_UUID);
+        f[0x56..0x5a].fill(0);
+        let mut t = vec![0u8; 16 + 72 + 56 + 8];
+        let n = t.len() as u32;
+        t[0..4].copy_from_slice(&0x4452_544Du32.to_le_bytes());
+        t[4..8].copy_from_slice(&[1, 0, 2, 0]);
+        t[8..12].copy_from_slice(&n.to_le_bytes());
+        t[12..16].copy_from_slice(&0x1000u32.to_le_bytes());
+        t[16..24].copy_from_slice(&[1, 0, 0, 0, 72, 0, 0, 0]);
+        let a = 16 + 72;
+        t[a..a + 8].copy_from_slice(&[5, 0, 0, 0, 56, 0, 0, 0]);
+        t[a + 8..a + 16].copy_from_slice(&0x1234u64.to_le_bytes()); // next
+        t[a + 16..a + 24].copy_from_slice(&[10, 0, 0, 0, 56, 0, 0, 0]);
+        t[a + 24..a + 32].copy_from_slice(&0xF000u64.to_le_bytes()); // slrt_size
+        t[a + 32..a + 40].copy_from_slice(&0x0201_0080u64.to_le_bytes()); // slrt_base
+        t[a + 40..a + 48].copy_from_slice(&0x0080_0000u64.to_le_bytes()); // boot_params_base
+        t[a + 48] = 3; // psp_version: SKL writes 0 before Xen measures
+        t[a + 56..a + 64].copy_from_slice(&[0xff, 0xff, 0, 0, 8, 0, 0, 0]);
+        (f, t)
+    }
+
+    #[test]
+    fn amdsl_pcr18_is_mbi_then_amd_info_with_addresses_zeroed() {
+        let (skl, slrt) = amdsl();
+        let mut kernel = vec![0u8; 0x40];
+        kernel[0x10..0x20].copy_from_slice(&[
+            0x5a, 0xac, 0x82, 0x90, 0x6f, 0x47, 0xa7, 0x74, 0x0f, 0x5c, 0x55, 0xa2, 0xcb, 0x51, 0xb6, 0x42,
+        ]);
+        let d = dlme_direct(&kernel, 4).unwrap();
+        assert!(d.has_mle_header);
+        let b = Bank::Sha256;
+        let p = predict_full(&skl, &d, &[], Some(b"mbi"), Some(&slrt), &[b]).unwrap();
+        let mut amd = slrt[88..144].to_vec();
+        amd[8..16].fill(0);
+        amd[32..50].fill(0);
+        assert_eq!(amd_info_as_measured(&slrt).unwrap(), amd);
+        let want = b.extend_data(&b.extend_data(&b.zero(), b"mbi"), &amd);
+        assert_eq!(p.pcrs[1].value.as_deref(), Some(&want[..]));
+        // PCR 17 starts with SKINIT over the AMD SL image's measured bytes.
+        assert_eq!(p.steps[0].digests[0].1, b.hash(&skl[..0x80]));
+        // Without the SLRT, PCR 18 waits for it; the 8-byte generation's
+        // Xen measures no AMD_INFO.
+        let p = predict_full(&skl, &d, &[], Some(b"mbi"), None, &[b]).unwrap();
+        assert_eq!(p.pcrs[1].value, None);
+        let p = predict_full(&self::skl(), &d, &[], Some(b"mbi"), Some(&slrt), &[b]).unwrap();
+        assert_eq!(p.pcrs[1].value.as_deref(), Some(&b.extend_data(&b.zero(), b"mbi")[..]));
     }
 
     #[test]

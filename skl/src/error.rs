@@ -29,6 +29,21 @@ pub enum LaunchError {
     EntryOutsideDlme { entry: u64 },
     /// Boot parameters (MBI) address above 4 GiB or inside the SLB.
     BadContext { context: u64 },
+    /// `skl-amdsl.bin`: the SLRT has no AMD_INFO (the AMD SL generation
+    /// names the boot parameters there; Xen v3 stops without it).
+    NoAmdInfo,
+    /// AMD_INFO `setup_type` is not `SETUP_SECURE_LAUNCH` (10).
+    AmdInfoType { setup_type: u32 },
+    /// AMD_INFO `slrt_base`/`slrt_size` do not describe this SLRT inside
+    /// the SLB.
+    AmdInfoSlrt { slrt_base: u64 },
+    /// `skl.bin`: AMD_INFO `boot_params_base` is not DL_INFO's context.
+    BootParamsMismatch { boot_params_base: u64 },
+    /// 88-byte DL_INFO: `dlme_header_offset` is not where SKL finds the
+    /// DLME's MLE header.
+    MleHeaderMismatch { offset: u64 },
+    /// 88-byte DL_INFO: `dlme_config_table` above 4 GiB or inside the SLB.
+    BadConfigTable { addr: u64 },
     /// Our own SLB (header or bootloader-data area) cannot be addressed:
     /// the base SKINIT gave is not usable. Cannot happen on a real SKINIT.
     SlbUnreadable { base: u64 },
@@ -85,6 +100,12 @@ impl LaunchError {
             LaunchError::EntryOutsideDlme { .. } => 0x2007,
             LaunchError::BadContext { .. } => 0x2008,
             LaunchError::SlbUnreadable { .. } => 0x2009,
+            LaunchError::NoAmdInfo => 0x200A,
+            LaunchError::AmdInfoType { .. } => 0x200B,
+            LaunchError::AmdInfoSlrt { .. } => 0x200C,
+            LaunchError::BootParamsMismatch { .. } => 0x200D,
+            LaunchError::MleHeaderMismatch { .. } => 0x200E,
+            LaunchError::BadConfigTable { .. } => 0x200F,
             LaunchError::BadLogRange { .. } => 0x3001,
             LaunchError::LogFormat { .. } => 0x3002,
             LaunchError::LogFull { .. } => 0x3003,
@@ -105,38 +126,44 @@ impl LaunchError {
         }
     }
 
-    /// A short name for the debug log (the code says which sub-case). Kept
-    /// short: the debug image has a few hundred bytes of room in the SLB.
+    /// A short name for the debug log; the code says which failure
+    /// (`docs/launch-errors.md`). Terse: the debug image has little room.
     #[cfg(feature = "debug-log")]
     pub fn name(&self) -> &'static str {
         match self {
-            LaunchError::Slrt(_) => "SLRT refused",
+            LaunchError::Slrt(_) => "SLRT",
             LaunchError::NoDlInfo => "no DL_INFO",
-            LaunchError::DceMismatch { .. } => "DCE is not this SLB",
+            LaunchError::DceMismatch { .. } => "DCE",
             LaunchError::DlmeEmpty => "DLME empty",
-            LaunchError::DlmeOverflow { .. } => "DLME range overflows",
-            LaunchError::DlmeAbove4G { .. } => "DLME above 4 GiB",
-            LaunchError::DlmeOverlapsSlb { .. } => "DLME overlaps the SLB",
+            LaunchError::DlmeOverflow { .. } => "DLME wraps",
+            LaunchError::DlmeAbove4G { .. } => "DLME > 4G",
+            LaunchError::DlmeOverlapsSlb { .. } => "DLME in SLB",
             LaunchError::EntryOutsideDlme { .. } => "entry outside the DLME",
-            LaunchError::BadContext { .. } => "bad boot parameters",
-            LaunchError::SlbUnreadable { .. } => "SLB not addressable",
-            LaunchError::BadLogRange { .. } => "bad event log",
-            LaunchError::LogFormat { .. } => "log format is not the TPM's",
-            LaunchError::LogFull { .. } => "event log full",
-            LaunchError::Tpm(_) => "TPM failure",
+            LaunchError::BadContext { .. } => "boot params",
+            LaunchError::SlbUnreadable { .. } => "SLB",
+            LaunchError::NoAmdInfo => "no AMD_INFO",
+            LaunchError::AmdInfoType { .. } => "AMD_INFO type",
+            LaunchError::AmdInfoSlrt { .. } => "AMD_INFO SLRT",
+            LaunchError::BootParamsMismatch { .. } => "AMD_INFO params",
+            LaunchError::MleHeaderMismatch { .. } => "MLE header",
+            LaunchError::BadConfigTable { .. } => "config table",
+            LaunchError::BadLogRange { .. } => "log",
+            LaunchError::LogFormat { .. } => "log format",
+            LaunchError::LogFull { .. } => "log full",
+            LaunchError::Tpm(_) => "TPM",
             LaunchError::NoMbi => "no MBI",
-            LaunchError::Mbi(_) => "MBI refused",
-            LaunchError::NotInRam { .. } => "outside available RAM",
-            LaunchError::BadModule { .. } => "bad module",
-            LaunchError::PolicyPcr { .. } => "policy PCR not 17/18",
-            LaunchError::PolicyEntity { .. } => "policy entity refused",
-            LaunchError::PolicyMismatch { .. } => "policy entry mismatch",
-            LaunchError::ModuleNotInPolicy { .. } => "module not in policy once",
-            LaunchError::Overlap { .. } => "module overlaps",
-            LaunchError::MbiNoRoom { .. } => "MBI cannot grow",
-            LaunchError::Dma(_) => "DMA protection failed",
-            LaunchError::Txt(_) => "TXT check failed",
-            LaunchError::StackOverflow => "stack overflow",
+            LaunchError::Mbi(_) => "MBI",
+            LaunchError::NotInRam { .. } => "not in RAM",
+            LaunchError::BadModule { .. } => "module",
+            LaunchError::PolicyPcr { .. } => "policy PCR",
+            LaunchError::PolicyEntity { .. } => "policy entity",
+            LaunchError::PolicyMismatch { .. } => "policy entry",
+            LaunchError::ModuleNotInPolicy { .. } => "module policy",
+            LaunchError::Overlap { .. } => "overlap",
+            LaunchError::MbiNoRoom { .. } => "MBI no room",
+            LaunchError::Dma(_) => "DMA",
+            LaunchError::Txt(_) => "TXT",
+            LaunchError::StackOverflow => "stack",
         }
     }
 
@@ -144,7 +171,12 @@ impl LaunchError {
     pub fn detail(&self) -> u32 {
         match *self {
             LaunchError::Slrt(e) => slrt_detail(&e),
-            LaunchError::NoDlInfo | LaunchError::DlmeEmpty => 0,
+            LaunchError::NoDlInfo | LaunchError::DlmeEmpty | LaunchError::NoAmdInfo => 0,
+            LaunchError::AmdInfoType { setup_type } => setup_type,
+            LaunchError::AmdInfoSlrt { slrt_base } => slrt_base as u32,
+            LaunchError::BootParamsMismatch { boot_params_base } => boot_params_base as u32,
+            LaunchError::MleHeaderMismatch { offset } => offset as u32,
+            LaunchError::BadConfigTable { addr } => addr as u32,
             LaunchError::DceMismatch { dce_base, .. } => dce_base as u32,
             LaunchError::DlmeOverflow { base } | LaunchError::DlmeOverlapsSlb { base } => base as u32,
             LaunchError::DlmeAbove4G { end } => (end >> 32) as u32,

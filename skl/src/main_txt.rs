@@ -5,7 +5,13 @@
 
 #[cfg(skl_baremetal)]
 core::arch::global_asm!(
-    concat!(include_str!("hw/entry_head.S"), include_str!("hw/entry_txt.S"), include_str!("hw/entry_common.S")),
+    concat!(
+        ".set SL_HEADER_SIZE, {hdr}\n",
+        include_str!("hw/entry_head.S"),
+        include_str!("hw/entry_txt.S"),
+        include_str!("hw/entry_common.S")
+    ),
+    hdr = const skl_bootinfo::sl_header::Generation::Qubes423.header_size(),
     options(att_syntax)
 );
 
@@ -17,7 +23,7 @@ mod payload {
     use skl::tpm::{probe, Locality};
     use skl::txt::mle::{self, Mle};
     use skl::LaunchError;
-    use skl_bootinfo::sl_header::SLB_SIZE;
+    use skl_bootinfo::sl_header::{Generation, SLB_SIZE};
     use skl_bootinfo::PhysAddr;
 
     extern "C" {
@@ -37,11 +43,11 @@ mod payload {
         // What SINIT must have measured: our own header words (measured).
         let unreadable = LaunchError::SlbUnreadable { base };
         let header = core::ptr::addr_of!(mle_header) as u64 - base;
-        let result = launch::own_header(&mem, PhysAddr::new(base))
+        let result = launch::own_header(&mem, PhysAddr::new(base), Generation::Qubes423)
             .ok_or(unreadable)
             .map(|h| Mle {
                 base: PhysAddr::new(base),
-                measured: h.measured_size.get() as u64,
+                measured: h.measured_size as u64,
                 header,
                 footprint: SLB_SIZE as u64,
             })

@@ -70,13 +70,16 @@ fn grub_b_table_parses_with_every_field() {
     let t = Slrt::parse(&b, Architecture::AmdSkinit).unwrap();
     assert_eq!(t.size(), 248 + 112);
     let dl = t.dl_info().unwrap();
-    assert_eq!(dl.dce_size.get(), 0x3000);
-    assert_eq!(dl.dce_base.get(), 0x0200_0000);
-    assert_eq!(dl.dlme_size.get(), 0x20_0000);
-    assert_eq!(dl.dlme_base.get(), 0x0100_0000);
-    assert_eq!(dl.dlme_entry.get(), 0x40);
-    assert_eq!(dl.bl_context.bootloader.get(), 1);
-    assert_eq!(dl.bl_context.context.get(), 0x80_0000);
+    assert!(matches!(dl, DlInfoRef::V72(_)));
+    assert_eq!(dl.dce_size(), 0x3000);
+    assert_eq!(dl.dce_base(), 0x0200_0000);
+    assert_eq!(dl.dlme_size(), 0x20_0000);
+    assert_eq!(dl.dlme_base(), 0x0100_0000);
+    assert_eq!(dl.dlme_entry(), 0x40);
+    assert_eq!(dl.bl_context().bootloader.get(), 1);
+    assert_eq!(dl.context(), 0x80_0000);
+    assert_eq!(dl.dlme_setup(), None);
+    assert_eq!(dl.as_bytes(), &b[16..88]);
     let log = t.log_info().unwrap();
     assert_eq!((log.format.get(), log.size.get(), log.addr.get()), (2, 0x8000, 0x90_0000));
     let p: Vec<PolicyEntry> = t.policy_entries().copied().collect();
@@ -197,4 +200,48 @@ fn older_generations_are_recognised() {
     let mut t = [0u8; 64];
     t[..4].copy_from_slice(&[0x0F, 4, 6, 0]);
     assert_eq!(Slrt::parse(&t, Architecture::AmdSkinit).map(|_| ()), Err(SlrtError::LegacyTagProtocol));
+}
+
+/// The 88-byte DL_INFO of Linux Secure Launch v16, offsets typed from its
+/// `include/linux/slr_table.h` (`dlme_header_offset` @48,
+/// `dlme_config_table` @56, `bl_context` @64, `dl_launch` @80): the table
+/// grows by 16 bytes and every later entry moves up.
+pub(crate) fn dl_info_88(b72: &[u8; 4096], header_offset: u64, config_table: u64) -> [u8; 4096] {
+    let size = u32::from_le_bytes(b72[8..12].try_into().unwrap()) as usize;
+    let mut b = [0u8; 4096];
+    b[..16].copy_from_slice(&b72[..16]);
+    put32(&mut b, 8, size as u32 + 16);
+    // DL_INFO: header and the five u64 up to dlme_entry unchanged.
+    b[16..64].copy_from_slice(&b72[16..64]);
+    put32(&mut b, 20, 88);
+    put64(&mut b, 64, header_offset);
+    put64(&mut b, 72, config_table);
+    b[80..104].copy_from_slice(&b72[64..88]); // bl_context, dl_handler -> dl_launch
+    b[104..size + 16].copy_from_slice(&b72[88..size]);
+    b
+}
+
+#[test]
+fn dl_info_of_88_bytes_parses_with_its_new_fields() {
+    let b = dl_info_88(&grub_b_table(1), 0x2000, 0x7F_0000);
+    let t = Slrt::parse(&b, Architecture::AmdSkinit).unwrap();
+    let dl = t.dl_info().unwrap();
+    assert!(matches!(dl, DlInfoRef::V88(_)));
+    assert_eq!((dl.dce_base(), dl.dlme_base(), dl.dlme_entry()), (0x0200_0000, 0x0100_0000, 0x40));
+    assert_eq!(dl.context(), 0x80_0000);
+    assert_eq!(dl.dlme_setup(), Some((0x2000, 0x7F_0000)));
+    assert_eq!(dl.as_bytes().len(), 88);
+    assert_eq!(t.log_info().unwrap().addr.get(), 0x90_0000);
+    assert_eq!(t.policy_entries().count(), 3);
+}
+
+#[test]
+fn dl_info_of_other_sizes_is_refused() {
+    for size in [64u32, 80, 96] {
+        let mut b = grub_b_table(0);
+        put32(&mut b, 20, size);
+        let r = Slrt::parse(&b, Architecture::AmdSkinit).map(|_| ());
+        // The entry walk then lands mid-table or the size fits no layout.
+        assert!(r.is_err(), "{size}: {r:?}");
+    }
 }

@@ -113,6 +113,12 @@ fn named(e: &LaunchError) -> bool {
         | LaunchError::ModuleNotInPolicy { .. }
         | LaunchError::Overlap { .. }
         | LaunchError::MbiNoRoom { .. }
+        | LaunchError::NoAmdInfo
+        | LaunchError::AmdInfoType { .. }
+        | LaunchError::AmdInfoSlrt { .. }
+        | LaunchError::BootParamsMismatch { .. }
+        | LaunchError::MleHeaderMismatch { .. }
+        | LaunchError::BadConfigTable { .. }
         | LaunchError::StackOverflow => true,
     }
 }
@@ -221,6 +227,12 @@ fn every_error() -> Vec<LaunchError> {
         L::ModuleNotInPolicy { start: 0 },
         L::Overlap { addr: 0 },
         L::MbiNoRoom { end: 0 },
+        L::NoAmdInfo,
+        L::AmdInfoType { setup_type: 0 },
+        L::AmdInfoSlrt { slrt_base: 0 },
+        L::BootParamsMismatch { boot_params_base: 0 },
+        L::MleHeaderMismatch { offset: 0 },
+        L::BadConfigTable { addr: 0 },
         L::StackOverflow,
     ];
     v.extend(slrt.map(L::Slrt));

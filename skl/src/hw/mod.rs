@@ -3,7 +3,8 @@
 //!
 //! The entry code is not here: each payload binary assembles
 //! `entry_head.S`, its own entry (`entry_skinit.S` or `entry_txt.S`) and
-//! `entry_common.S`.
+//! `entry_common.S`. [`skinit::main`] is what the two SKINIT binaries run
+//! after it.
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
@@ -29,4 +30,5 @@ pub mod phys;
 pub mod port;
 #[cfg(feature = "debug-log")]
 pub mod serial_log;
+pub mod skinit;
 pub mod txt;

@@ -14,9 +14,8 @@
 //! the policy itself ([`policy`]). Either way each object is measured once.
 
 use skl_bootinfo::addr::{PhysAddr, PhysRange, FOUR_GIB};
-use skl_bootinfo::sl_header::{SlHeader, BOOTLOADER_DATA_SIZE, SLB_SIZE};
-use skl_bootinfo::slrt::{Architecture, Slrt};
-use zerocopy::FromBytes;
+use skl_bootinfo::sl_header::{Generation, HeaderWords, BOOTLOADER_DATA_SIZE, SLB_SIZE};
+use skl_bootinfo::slrt::{AmdInfo, Architecture, DlInfoRef, Slrt, SETUP_SECURE_LAUNCH};
 
 use crate::error::LaunchError;
 use crate::hash::{digest_all, BankSet, DigestList, HashAlg, MAX_BANKS};
@@ -52,11 +51,18 @@ use skl_bootinfo::mle::{MLE_ALIGN, MLE_SEARCH};
 /// (`skl_bootinfo::mle`; `mle::find` does the same with a memcmp, which the
 /// measured image avoids).
 pub fn has_mle_header(dlme: &[u8]) -> bool {
+    mle_header_offset(dlme).is_some()
+}
+
+/// Offset of the first TXT MLE header in the first 4 KiB of `dlme`, found
+/// as GRUB finds it (16-byte steps).
+pub fn mle_header_offset(dlme: &[u8]) -> Option<u64> {
     // Compared as one 128-bit value: no memcmp in the measured image.
     let uuid = u128::from_le_bytes(MLE_UUID);
     dlme.chunks_exact(MLE_ALIGN)
         .take(MLE_SEARCH / MLE_ALIGN)
-        .any(|c| c.try_into().is_ok_and(|a: [u8; 16]| u128::from_le_bytes(a) == uuid))
+        .position(|c| c.try_into().is_ok_and(|a: [u8; 16]| u128::from_le_bytes(a) == uuid))
+        .map(|i| (i * MLE_ALIGN) as u64)
 }
 
 /// Where and how to enter the kernel.
@@ -69,7 +75,8 @@ pub struct Handoff {
     pub slb_base: u32,
     /// DLME mode: the entry (Xen: "%ebx = %eip"); Multiboot2 mode: the MBI.
     pub ebx: u32,
-    /// Boot parameters from DL_INFO `bl_context.context`.
+    /// Boot parameters (MBI / zero page): DL_INFO `bl_context.context`
+    /// (Qubes 4.2.3 generation) or AMD_INFO `boot_params_base` (AMD SL).
     pub esi: u32,
 }
 
@@ -78,6 +85,8 @@ pub struct Handoff {
 pub struct LaunchPlan {
     pub dlme: PhysRange,
     pub entry_offset: u32,
+    /// The boot parameters (MBI / zero page), whichever entry of the
+    /// generation names them ([`boot_params`]).
     pub context: u32,
     pub log: Option<EventLog>,
     /// The MBI, when the policy says the context is one (validated). In
@@ -85,6 +94,9 @@ pub struct LaunchPlan {
     pub mbi: Option<PhysRange>,
     /// The MBI's size as the bootloader wrote it (what the policy names).
     pub mbi_declared_len: u64,
+    /// Offset of the DLME's MLE header ([`mle_header_offset`]): `Some`
+    /// chooses DLME mode.
+    pub mle_header: Option<u64>,
 }
 
 /// The DRTM event log: its area, format (SLRT `log_format`) and, on Intel
@@ -119,6 +131,10 @@ pub struct Dce<G: DmaGuard> {
     pub log: Option<EventLog>,
     /// What keeps devices off the objects the launch trusts.
     pub guard: G,
+    /// Which protocol generation the image speaks: where the boot
+    /// parameters come from and whether AMD_INFO is required
+    /// ([`boot_params`]). `skl-txt.bin`: [`Generation::Qubes423`].
+    pub generation: Generation,
 }
 
 /// What protects the objects the launch trusts (DLME, MBI, modules) from
@@ -139,25 +155,31 @@ impl DmaGuard for Iommus {
 
 impl Dce<Iommus> {
     /// AMD SKINIT: the SLB at `slb` with the header it was measured with.
-    pub fn skinit(slb: PhysAddr, hdr: &SlHeader) -> Option<Self> {
-        let measured = hdr.measured_size.get() as u64;
+    /// DL_INFO's DCE size is what the bootloader copied: GRUB-B the
+    /// measured size, GRUB `tb-dev` the whole file, which the AMD SL
+    /// header's total length states (`HeaderWords::total_size`).
+    pub fn skinit(slb: PhysAddr, hdr: &HeaderWords) -> Option<Self> {
+        let measured = hdr.measured_size as u64;
         Some(Dce {
             own: slb_range(slb),
             dce_base: slb.as_u64(),
-            dce_size: measured,
+            dce_size: hdr.total_size as u64,
             slrt: bootloader_data(slb, hdr)?,
             arch: Architecture::AmdSkinit,
             dce_image: PhysRange::new(slb, measured),
             log: None,
             guard: Iommus,
+            generation: hdr.generation,
         })
     }
 }
 
-/// Our own header, read from the measured image (trusted: SKINIT hashed it).
-pub fn own_header<M: PhysMemory>(mem: &M, slb: PhysAddr) -> Option<SlHeader> {
-    let b = PhysRange::new(slb, 8).and_then(|r| mem.read(r))?;
-    SlHeader::read_from_bytes(b).ok()
+/// Our own header, read from the measured image (trusted: SKINIT hashed
+/// it). The payload knows its generation: each image is linked with its
+/// own header.
+pub fn own_header<M: PhysMemory>(mem: &M, slb: PhysAddr, g: Generation) -> Option<HeaderWords> {
+    let b = PhysRange::new(slb, g.header_size() as u64).and_then(|r| mem.read(r))?;
+    HeaderWords::read(b, g)
 }
 
 /// The SLB as a range.
@@ -166,8 +188,44 @@ pub fn slb_range(slb: PhysAddr) -> PhysRange {
 }
 
 /// The bootloader-data area (where the SLRT lives) of the SLB at `slb`.
-pub fn bootloader_data(slb: PhysAddr, hdr: &SlHeader) -> Option<PhysRange> {
-    PhysRange::new(slb.checked_add(hdr.bootloader_data.get() as u64)?, BOOTLOADER_DATA_SIZE as u64)
+pub fn bootloader_data(slb: PhysAddr, hdr: &HeaderWords) -> Option<PhysRange> {
+    PhysRange::new(slb.checked_add(hdr.bootloader_data as u64)?, BOOTLOADER_DATA_SIZE as u64)
+}
+
+/// The boot parameters (MBI / zero page) of the launch, and AMD_INFO's
+/// consistency with the table it lies in.
+///
+/// Qubes 4.2.3 generation: DL_INFO's context; AMD_INFO optional, and when
+/// present its `boot_params_base` must be the same address. AMD SL
+/// generation: AMD_INFO required (Xen v3 stops without it) and its
+/// `boot_params_base` is the address — GRUB `tb-dev` fills DL_INFO's
+/// context with a GRUB-internal address that SKL neither uses nor checks.
+/// Either way a present AMD_INFO (AMD SKINIT only) must be a
+/// `SETUP_SECURE_LAUNCH` node whose `slrt_base`/`slrt_size` describe this
+/// table inside our 64 KiB, since Linux finds the SLRT through them.
+pub fn boot_params<G: DmaGuard>(slrt: &Slrt, dl: &DlInfoRef, dce: &Dce<G>) -> Result<u64, LaunchError> {
+    let context = dl.context();
+    let amd = slrt.amd_info().filter(|_| dce.arch == Architecture::AmdSkinit);
+    let Some(a) = amd else {
+        return match dce.generation {
+            Generation::AmdSl => Err(LaunchError::NoAmdInfo),
+            Generation::Qubes423 => Ok(context),
+        };
+    };
+    if a.setup_type.get() != SETUP_SECURE_LAUNCH {
+        return Err(LaunchError::AmdInfoType { setup_type: a.setup_type.get() });
+    }
+    let (base, size) = (a.slrt_base.get(), a.slrt_size.get());
+    let fits = base.checked_add(size).is_some_and(|end| end <= dce.own.end());
+    if base != dce.slrt.start().as_u64() || size < slrt.size() as u64 || !fits {
+        return Err(LaunchError::AmdInfoSlrt { slrt_base: base });
+    }
+    let bp = a.boot_params_base.get();
+    match dce.generation {
+        Generation::Qubes423 if bp != context => Err(LaunchError::BootParamsMismatch { boot_params_base: bp }),
+        Generation::Qubes423 => Ok(context),
+        Generation::AmdSl => Ok(bp),
+    }
 }
 
 /// Check every address and size the SLRT gives against the loader's own
@@ -175,10 +233,10 @@ pub fn bootloader_data(slb: PhysAddr, hdr: &SlHeader) -> Option<PhysRange> {
 pub fn validate<M: PhysMemory, G: DmaGuard>(mem: &M, slrt: &Slrt, dce: &Dce<G>) -> Result<LaunchPlan, LaunchError> {
     let dl = slrt.dl_info().ok_or(LaunchError::NoDlInfo)?;
     let own = dce.own;
-    if dl.dce_base.get() != dce.dce_base || dl.dce_size.get() != dce.dce_size {
-        return Err(LaunchError::DceMismatch { dce_base: dl.dce_base.get(), dce_size: dl.dce_size.get() });
+    if dl.dce_base() != dce.dce_base || dl.dce_size() != dce.dce_size {
+        return Err(LaunchError::DceMismatch { dce_base: dl.dce_base(), dce_size: dl.dce_size() });
     }
-    let base = dl.dlme_base.get();
+    let base = dl.dlme_base();
     let dlme = dl.dlme().ok_or(LaunchError::DlmeOverflow { base })?;
     if dlme.is_empty() {
         return Err(LaunchError::DlmeEmpty);
@@ -190,11 +248,23 @@ pub fn validate<M: PhysMemory, G: DmaGuard>(mem: &M, slrt: &Slrt, dce: &Dce<G>) 
         return Err(LaunchError::DlmeOverlapsSlb { base });
     }
     dce.guard.check(mem, &dlme)?;
-    let entry = dl.dlme_entry.get();
+    let entry = dl.dlme_entry();
     if entry >= dlme.len() {
         return Err(LaunchError::EntryOutsideDlme { entry });
     }
-    let context = dl.bl_context.context.get();
+    // Linux Secure Launch v16's 88-byte DL_INFO: the MLE header it names
+    // must be the one SKL finds (and decides DLME mode by); the
+    // configuration table is the kernel's, only kept off our 64 KiB.
+    let mle_header = mem.read(dlme).and_then(mle_header_offset);
+    if let Some((offset, table)) = dl.dlme_setup() {
+        if mle_header != Some(offset) {
+            return Err(LaunchError::MleHeaderMismatch { offset });
+        }
+        if table != 0 && (table >= FOUR_GIB || own.contains(PhysAddr(table))) {
+            return Err(LaunchError::BadConfigTable { addr: table });
+        }
+    }
+    let context = boot_params(slrt, &dl, dce)?;
     if context == 0 || context >= FOUR_GIB || own.contains(PhysAddr(context)) {
         return Err(LaunchError::BadContext { context });
     }
@@ -219,7 +289,15 @@ pub fn validate<M: PhysMemory, G: DmaGuard>(mem: &M, slrt: &Slrt, dce: &Dce<G>) 
             return Err(LaunchError::BadLogRange { addr: r.start().as_u64() });
         }
     }
-    Ok(LaunchPlan { dlme, entry_offset: entry as u32, context: context as u32, log, mbi: None, mbi_declared_len: 0 })
+    Ok(LaunchPlan {
+        dlme,
+        entry_offset: entry as u32,
+        context: context as u32,
+        log,
+        mbi: None,
+        mbi_declared_len: 0,
+        mle_header,
+    })
 }
 
 /// If the policy names the context as a Multiboot2 MBI, bound it, parse it
@@ -331,9 +409,14 @@ fn reserve_for_kernel<M: PhysMemory, G: DmaGuard>(
 /// Run the launch of `skl.bin` (AMD SKINIT): parse and validate, measure
 /// into every active bank of PCR 17, release the locality. Returns the
 /// hand-off or why there is none.
-pub fn run<M: PhysMemory, T: TpmTransport>(mem: &mut M, tpm: &mut T, slb: PhysAddr) -> Result<Handoff, LaunchError> {
+pub fn run<M: PhysMemory, T: TpmTransport>(
+    mem: &mut M,
+    tpm: &mut T,
+    slb: PhysAddr,
+    g: Generation,
+) -> Result<Handoff, LaunchError> {
     let unreadable = LaunchError::SlbUnreadable { base: slb.as_u64() };
-    let hdr = own_header(mem, slb).ok_or(unreadable)?;
+    let hdr = own_header(mem, slb, g).ok_or(unreadable)?;
     let dce = Dce::skinit(slb, &hdr).ok_or(unreadable)?;
     run_after_entry(mem, tpm, &dce)
 }
@@ -349,18 +432,17 @@ pub fn run_after_entry<M: PhysMemory, T: TpmTransport, G: DmaGuard>(
     let slrt = Slrt::parse(table, dce.arch)?;
     let mut plan = validate(mem, &slrt, dce)?;
     validate_mbi(mem, &slrt, dce, &mut plan)?;
-    let mode = if mem.read(plan.dlme).is_some_and(has_mle_header) { Mode::Dlme } else { Mode::Multiboot2 };
-    dlog!(
-        "SKL: DLME ",
-        plan.dlme.start().as_u64(),
-        "+",
-        plan.dlme.len(),
-        " entry +",
-        plan.entry_offset,
-        " context ",
-        plan.context,
-        if mode == Mode::Dlme { " DLME mode" } else { " Multiboot2 mode" }
-    );
+    let mode = if plan.mle_header.is_some() { Mode::Dlme } else { Mode::Multiboot2 };
+    // AMD_INFO `psp_version` is SKL's to state: the version of the PSP
+    // that took part in the launch, 0 when none did (secure-launch
+    // specification; Linux and Xen v3 read it). No PSP takes part in this
+    // launch, so 0, whatever the bootloader wrote; written before anything
+    // measures the SLRT (Multiboot2 mode here, the kernel in DLME mode).
+    let psp_version = slrt
+        .amd_info_offset()
+        .filter(|_| dce.arch == Architecture::AmdSkinit)
+        .map(|o| bl.start().as_u64() + (o + core::mem::offset_of!(AmdInfo, psp_version)) as u64);
+    dlog!("SKL: DLME ", plan.dlme.start().as_u64(), if mode == Mode::Dlme { " DLME mode" } else { " MB2 mode" });
     let work = if mode == Mode::Multiboot2 {
         let w = policy::plan(mem, &slrt, bl.start(), &plan)?;
         reserve_for_kernel(mem, &mut plan, dce)?;
@@ -368,6 +450,9 @@ pub fn run_after_entry<M: PhysMemory, T: TpmTransport, G: DmaGuard>(
     } else {
         None
     };
+    if let Some(b) = psp_version.and_then(|a| PhysRange::new(PhysAddr(a), 2)).and_then(|r| mem.write(r)) {
+        b.copy_from_slice(&0u16.to_le_bytes());
+    }
 
     // Everything is validated and readable: from here on the only refusal
     // left is a TPM that fails a command.
@@ -426,7 +511,7 @@ fn measure<M: PhysMemory, T: TpmTransport, G: DmaGuard>(
         TpmFamily::Tpm20 => Tpm2::new(tpm).pcr_banks(Pcr::DRTM_CODE)?,
         TpmFamily::Tpm12 => [HashAlg::Sha1].into_iter().collect(),
     };
-    dlog!("SKL: TPM ", if family == TpmFamily::Tpm20 { "2.0" } else { "1.2" }, ", PCR 17 banks: ", banks.len());
+    dlog!("SKL: TPM banks ", banks.len());
 
     // Hash everything first (reads), log it (one write), then extend: a log
     // that cannot take the events stops the launch before any extend.
@@ -563,8 +648,9 @@ fn log_error(e: LogError, range: PhysRange) -> LaunchError {
 /// next stage (or a test) can tell why there was no hand-off.
 pub const FAILURE_MAGIC: [u8; 8] = *b"SKLERROR";
 
-pub fn write_failure_record<M: PhysMemory>(mem: &mut M, slb: PhysAddr, err: &LaunchError) {
-    let rec = own_header(mem, slb).and_then(|h| bootloader_data(slb, &h)).and_then(|r| PhysRange::new(r.start(), 16));
+pub fn write_failure_record<M: PhysMemory>(mem: &mut M, slb: PhysAddr, g: Generation, err: &LaunchError) {
+    let rec =
+        own_header(mem, slb, g).and_then(|h| bootloader_data(slb, &h)).and_then(|r| PhysRange::new(r.start(), 16));
     if let Some(b) = rec.and_then(|r| mem.write(r)) {
         b[..8].copy_from_slice(&FAILURE_MAGIC);
         b[8..12].copy_from_slice(&(err.code() as u32).to_le_bytes());

@@ -17,6 +17,7 @@ const DLME_SIZE: u64 = 0x2345;
 const ENTRY: u64 = 0x40;
 const MBI: u64 = 0x30_0000;
 const LOG: u64 = 0x50_0000;
+const Q: Generation = Generation::Qubes423;
 
 fn put(ram: &mut FakeRam, at: u64, b: &[u8]) {
     let o = (at - RAM) as usize;
@@ -80,7 +81,7 @@ fn good_launch_measures_entry_then_dlme_in_every_bank_with_one_command_each() {
     let banks = [0x0004, 0x000B, 0x000C];
     let mut ram = setup(|_| {});
     let mut t = tpm(&banks);
-    let h = run(&mut ram, &mut t, PhysAddr(SLB)).unwrap();
+    let h = run(&mut ram, &mut t, PhysAddr(SLB), Q).unwrap();
     let entry = (DLME + ENTRY) as u32;
     assert_eq!(h, Handoff { mode: Mode::Dlme, entry, slb_base: SLB as u32, ebx: entry, esi: MBI as u32 });
     let dlme = ram.bytes[(DLME - RAM) as usize..(DLME - RAM + DLME_SIZE) as usize].to_vec();
@@ -120,7 +121,7 @@ fn good_launch_measures_entry_then_dlme_in_every_bank_with_one_command_each() {
 fn launch_err(edit: impl FnOnce(&mut [u8])) -> LaunchError {
     let mut ram = setup(edit);
     let mut t = tpm(&[0x0004, 0x000B]);
-    let e = run(&mut ram, &mut t, PhysAddr(SLB)).unwrap_err();
+    let e = run(&mut ram, &mut t, PhysAddr(SLB), Q).unwrap_err();
     let fake = t.into_inner().0.into_inner();
     assert!(fake.commands.iter().all(|c| c.0 != 0x182), "nothing extended after {e:?}");
     e
@@ -162,7 +163,7 @@ fn a_dead_tpm_is_an_error_not_a_hang() {
 #[test]
 fn failure_record_lands_in_the_bootloader_data_area() {
     let mut ram = setup(|_| {});
-    write_failure_record(&mut ram, PhysAddr(SLB), &LaunchError::EntryOutsideDlme { entry: 0x1234 });
+    write_failure_record(&mut ram, PhysAddr(SLB), Q, &LaunchError::EntryOutsideDlme { entry: 0x1234 });
     let o = (BL - RAM) as usize;
     assert_eq!(&ram.bytes[o..o + 8], b"SKLERROR");
     assert_eq!(&ram.bytes[o + 8..o + 12], &0x2007u32.to_le_bytes());
@@ -173,7 +174,7 @@ fn failure_record_lands_in_the_bootloader_data_area() {
 fn tpm12_launch_extends_sha1_and_writes_the_txt_log() {
     let mut ram = setup(|t| t[96] = 1); // LOG_INFO format 1
     let mut t = Tis::open(FakeTis(RefCell::new(FakeTpm::new_tpm12())), Locality::TWO).unwrap();
-    run(&mut ram, &mut t, PhysAddr(SLB)).unwrap();
+    run(&mut ram, &mut t, PhysAddr(SLB), Q).unwrap();
     let fake = t.into_inner().0.into_inner();
     // The TIS 1.3 interface is ambiguous: one TPM2_GetCapability probe
     // (answered with TPM_BADTAG), then one TPM_Extend per measurement.
@@ -199,7 +200,7 @@ fn crb_with_localities_launches_like_tis() {
     use crate::tpm::probe;
     let mut ram = setup(|_| {});
     let mut t = probe::open(FakeCrb::new(FakeTpm::new(&[0x0004, 0x000B]), true), Locality::TWO).unwrap();
-    run(&mut ram, &mut t, PhysAddr(SLB)).unwrap();
+    run(&mut ram, &mut t, PhysAddr(SLB), Q).unwrap();
     let crb = t.into_inner();
     assert_eq!(crb.tpm.commands, [(0x17A, 2), (0x182, 2), (0x182, 2)]);
     assert_eq!(crb.active, None);
@@ -321,7 +322,7 @@ fn multiboot2_mode_measures_the_policy_and_enters_with_the_mb2_state() {
         let (mut ram, mods) = setup_mb2(n, |_| {});
         let slrt_before = ram.bytes[(BL - RAM) as usize..(BL - RAM) as usize + 4096].to_vec();
         let mut t = tpm(&[0x0004, 0x000B]);
-        let h = run(&mut ram, &mut t, PhysAddr(SLB)).unwrap();
+        let h = run(&mut ram, &mut t, PhysAddr(SLB), Q).unwrap();
         let entry = (DLME + ENTRY) as u32;
         assert_eq!(
             h,
@@ -358,7 +359,7 @@ fn multiboot2_mode_measures_the_policy_and_enters_with_the_mb2_state() {
 fn mb2_err(n: usize, edit: impl FnOnce(&mut Vec<u8>)) -> LaunchError {
     let (mut ram, _) = setup_mb2(n, edit);
     let mut t = tpm(&[0x000B]);
-    let e = run(&mut ram, &mut t, PhysAddr(SLB)).unwrap_err();
+    let e = run(&mut ram, &mut t, PhysAddr(SLB), Q).unwrap_err();
     let fake = t.into_inner().0.into_inner();
     assert!(fake.commands.iter().all(|c| c.0 != 0x182), "nothing extended after {e:?}");
     e
@@ -406,7 +407,7 @@ fn mb2_with(mods: &[(u64, u64)], map: &[(u64, u64, u32)]) -> (FakeRam, Result<Ha
     let e0 = (BL - RAM) as usize + 128;
     ram.bytes[e0 + 8..e0 + 16].copy_from_slice(&mbi_len.to_le_bytes());
     let mut t = tpm(&[0x000B]);
-    let r = run(&mut ram, &mut t, PhysAddr(SLB));
+    let r = run(&mut ram, &mut t, PhysAddr(SLB), Q);
     let fake = t.into_inner().0.into_inner();
     if r.is_err() {
         assert!(fake.commands.iter().all(|c| c.0 != 0x182), "nothing extended after {r:?}");
@@ -481,7 +482,7 @@ fn amd_log_is_erased_whatever_the_bootloader_left_there() {
     put(&mut ram, LOG, &grub);
     put(&mut ram, LOG + 0x7000, b"stale bytes of an earlier boot");
     let mut t = Tis::open(FakeTis(RefCell::new(FakeTpm::new_tpm12())), Locality::TWO).unwrap();
-    run(&mut ram, &mut t, PhysAddr(SLB)).unwrap();
+    run(&mut ram, &mut t, PhysAddr(SLB), Q).unwrap();
     let log = &ram.bytes[(LOG - RAM) as usize..(LOG - RAM) as usize + 0x8000];
     let ev: Vec<_> = skl_bootinfo::event_log::events12(log).map(|e| e.unwrap()).collect();
     assert_eq!(ev.len(), 3);
@@ -495,7 +496,195 @@ fn tpm20_behind_a_tis13_interface_is_recognised() {
     let mut ram = setup(|_| {});
     let mut t = Tis::open(FakeTis(RefCell::new(f)), Locality::TWO).unwrap();
     assert_eq!(crate::tpm::TpmTransport::family(&t), crate::tpm::TpmFamily::Tpm20);
-    run(&mut ram, &mut t, PhysAddr(SLB)).unwrap();
+    run(&mut ram, &mut t, PhysAddr(SLB), Q).unwrap();
     let fake = t.into_inner().0.into_inner();
     assert_eq!(fake.commands, [(0x17A, 2), (0x17A, 2), (0x182, 2), (0x182, 2)]);
+}
+
+// ---- The AMD SL generation (skl-amdsl.bin) and the 88-byte DL_INFO ----
+
+const A: Generation = Generation::AmdSl;
+/// GRUB `tb-dev` puts the address of its own `slparams` in DL_INFO's
+/// context (`grub-core/loader/slaunch/slrt.c`, `grub_setup_slrt_dl_info`):
+/// not the MBI, never read by SKL.
+const GRUB_CTX: u64 = 0x7_F000;
+
+/// The SLRT in `ram` as bytes (its `size`).
+fn table(ram: &FakeRam) -> Vec<u8> {
+    let o = (BL - RAM) as usize;
+    let size = u32::from_le_bytes(ram.bytes[o + 8..o + 12].try_into().unwrap()) as usize;
+    ram.bytes[o..o + size].to_vec()
+}
+
+/// Write `t` back as the SLRT, its `size` field set to its length.
+fn set_table(ram: &mut FakeRam, mut t: Vec<u8>) {
+    let n = t.len() as u32;
+    t[8..12].copy_from_slice(&n.to_le_bytes());
+    put(ram, BL, &t);
+}
+
+/// An entry inserted before END (the last 8 bytes).
+fn insert_entry(t: &mut Vec<u8>, entry: &[u8]) {
+    let end = t.len() - 8;
+    t.splice(end..end, entry.iter().copied());
+}
+
+/// AMD_INFO as GRUB `tb-dev` writes it (`skl.c`,
+/// `grub_skl_prepare_bootloader_data`): type 10, len 56, the SLRT from the
+/// bootloader-data offset to the end of the SLB; offsets from the Secure
+/// Launch specification's table. `psp_version` 3: SKL must write 0.
+fn amd_info(boot_params: u64) -> Vec<u8> {
+    let mut e = vec![0u8; 56];
+    e[0..4].copy_from_slice(&5u32.to_le_bytes());
+    e[4..8].copy_from_slice(&56u32.to_le_bytes());
+    e[16..20].copy_from_slice(&10u32.to_le_bytes());
+    e[20..24].copy_from_slice(&56u32.to_le_bytes());
+    p64(&mut e, 24, 0x1_0000 - MEASURED as u64);
+    p64(&mut e, 32, BL);
+    p64(&mut e, 40, boot_params);
+    e[48..50].copy_from_slice(&3u16.to_le_bytes());
+    e
+}
+
+/// The extended header of `skl-amdsl.bin` (offsets from docs/amd-sl.md):
+/// the same entry, measured size and bootloader data as `setup`'s.
+fn amdsl_header(ram: &mut FakeRam) {
+    let mut h = vec![0u8; 0x46];
+    h[0..2].copy_from_slice(&0x60u16.to_le_bytes());
+    h[2..4].copy_from_slice(&MEASURED.to_le_bytes());
+    h[4..20].copy_from_slice(&skl_bootinfo::sl_header::AMD_SL_GUID);
+    h[0x14..0x18].copy_from_slice(&[0xFF; 4]);
+    h[0x18..0x1C].copy_from_slice(&(MEASURED as u32).to_le_bytes());
+    h[0x1C] = 0x1E;
+    h[0x1E] = 8;
+    h[0x42..0x44].copy_from_slice(&0x46u16.to_le_bytes());
+    h[0x44..0x46].copy_from_slice(&MEASURED.to_le_bytes());
+    put(ram, SLB, &h);
+}
+
+/// What GRUB `tb-dev` leaves for `skl-amdsl.bin`: the extended header,
+/// DL_INFO's context GRUB-internal, AMD_INFO naming the MBI; then `edit`.
+fn tb_dev(edit: impl FnOnce(&mut Vec<u8>)) -> FakeRam {
+    let mut ram = setup(|_| {});
+    amdsl_header(&mut ram);
+    let mut t = table(&ram);
+    p64(&mut t, 72, GRUB_CTX);
+    insert_entry(&mut t, &amd_info(MBI));
+    edit(&mut t);
+    set_table(&mut ram, t);
+    ram
+}
+
+/// The 88-byte DL_INFO of Linux Secure Launch v16: `dlme_header_offset`
+/// and `dlme_config_table` inserted after `dlme_entry` (entry offset 48).
+fn grow_dl_info(t: &mut Vec<u8>, header_offset: u64, config_table: u64) {
+    let mut new = header_offset.to_le_bytes().to_vec();
+    new.extend_from_slice(&config_table.to_le_bytes());
+    t.splice(64..64, new);
+    t[20..24].copy_from_slice(&88u32.to_le_bytes());
+}
+
+fn launch_with(mut ram: FakeRam, g: Generation) -> (FakeRam, Result<Handoff, LaunchError>, FakeTpm) {
+    let mut t = tpm(&[0x000B]);
+    let r = run(&mut ram, &mut t, PhysAddr(SLB), g);
+    let fake = t.into_inner().0.into_inner();
+    if r.is_err() {
+        assert!(fake.commands.iter().all(|c| c.0 != 0x182), "nothing extended after {r:?}");
+    }
+    (ram, r, fake)
+}
+
+#[test]
+fn amdsl_launch_takes_the_mbi_from_amd_info_and_states_no_psp() {
+    let (ram, r, fake) = launch_with(tb_dev(|_| {}), A);
+    let entry = (DLME + ENTRY) as u32;
+    assert_eq!(r, Ok(Handoff { mode: Mode::Dlme, entry, slb_base: SLB as u32, ebx: entry, esi: MBI as u32 }));
+    // The measurements are the 8-byte generation's (entry offset, DLME).
+    assert_eq!(fake.commands, [(0x17A, 2), (0x182, 2), (0x182, 2)]);
+    let psp = (BL - RAM) as usize + 112 + 48;
+    assert_eq!(&ram.bytes[psp..psp + 2], &[0, 0], "psp_version: no PSP took part");
+}
+
+#[test]
+fn amdsl_requires_amd_info_and_checks_it() {
+    let err = |edit: &dyn Fn(&mut Vec<u8>)| launch_with(tb_dev(edit), A).1.unwrap_err();
+    // AMD_INFO is the entry before END, at table offset 112.
+    assert_eq!(err(&|t| t.drain(112..168).for_each(drop)), LaunchError::NoAmdInfo);
+    assert_eq!(LaunchError::NoAmdInfo.code(), 0x200A);
+    assert_eq!(err(&|t| t[128] = 9), LaunchError::AmdInfoType { setup_type: 9 });
+    assert_eq!(err(&|t| p64(t, 112 + 32, BL + 8)), LaunchError::AmdInfoSlrt { slrt_base: BL + 8 });
+    assert_eq!(err(&|t| p64(t, 112 + 24, 0x1_0000)), LaunchError::AmdInfoSlrt { slrt_base: BL });
+    assert_eq!(err(&|t| p64(t, 112 + 24, 16)), LaunchError::AmdInfoSlrt { slrt_base: BL });
+    assert_eq!(err(&|t| p64(t, 112 + 40, 0)), LaunchError::BadContext { context: 0 });
+    assert_eq!(err(&|t| p64(t, 112 + 40, SLB + 0x10)), LaunchError::BadContext { context: SLB + 0x10 });
+    assert_eq!(err(&|t| p64(t, 112 + 40, 1 << 32)), LaunchError::BadContext { context: 1 << 32 });
+    // The DCE is the whole file GRUB tb-dev copied: the header's total length.
+    assert_eq!(
+        err(&|t| p64(t, 24, MEASURED as u64 + 0x740)),
+        LaunchError::DceMismatch { dce_base: SLB, dce_size: MEASURED as u64 + 0x740 }
+    );
+}
+
+#[test]
+fn skl_bin_accepts_amd_info_naming_the_context_only() {
+    let with = |bp: u64| {
+        let mut ram = setup(|_| {});
+        let mut t = table(&ram);
+        insert_entry(&mut t, &amd_info(bp));
+        set_table(&mut ram, t);
+        launch_with(ram, Q)
+    };
+    let (ram, r, _) = with(MBI);
+    assert_eq!(r.unwrap().esi, MBI as u32);
+    let psp = (BL - RAM) as usize + 112 + 48;
+    assert_eq!(&ram.bytes[psp..psp + 2], &[0, 0]);
+    assert_eq!(with(MBI + 0x1000).1, Err(LaunchError::BootParamsMismatch { boot_params_base: MBI + 0x1000 }));
+}
+
+/// Each image refuses the other generation's tables, before any extend.
+#[test]
+fn each_image_refuses_the_other_generations_tables() {
+    // skl-amdsl.bin behind GRUB aem-qubes-4.2.3-rebase: no AMD_INFO.
+    let mut ram = setup(|_| {});
+    amdsl_header(&mut ram);
+    assert_eq!(launch_with(ram, A).1, Err(LaunchError::NoAmdInfo));
+    // skl.bin behind GRUB tb-dev (were GRUB to load it): the context is
+    // GRUB's, the MBI is in AMD_INFO, and they differ.
+    let mut ram = setup(|_| {});
+    let mut t = table(&ram);
+    p64(&mut t, 72, GRUB_CTX);
+    insert_entry(&mut t, &amd_info(MBI));
+    set_table(&mut ram, t);
+    assert_eq!(launch_with(ram, Q).1, Err(LaunchError::BootParamsMismatch { boot_params_base: MBI }));
+}
+
+#[test]
+fn dl_info_of_88_bytes_is_checked_against_the_dlme() {
+    // `setup` puts the MLE header at 0x30 of the DLME.
+    for g in [Q, A] {
+        let ram = |h: u64, c: u64| {
+            let mut ram = if g == A { tb_dev(|_| {}) } else { setup(|_| {}) };
+            let mut t = table(&ram);
+            grow_dl_info(&mut t, h, c);
+            set_table(&mut ram, t);
+            ram
+        };
+        let (_, r, fake) = launch_with(ram(0x30, 0x7_0000), g);
+        assert_eq!(r.unwrap().esi, MBI as u32, "{g:?}");
+        assert_eq!(fake.commands.len(), 3);
+        assert_eq!(launch_with(ram(0x30, 0), g).1.map(|h| h.mode), Ok(Mode::Dlme));
+        assert_eq!(launch_with(ram(0x40, 0), g).1, Err(LaunchError::MleHeaderMismatch { offset: 0x40 }));
+        assert_eq!(launch_with(ram(0, 0), g).1, Err(LaunchError::MleHeaderMismatch { offset: 0 }));
+        assert_eq!(launch_with(ram(0x30, SLB + 8), g).1, Err(LaunchError::BadConfigTable { addr: SLB + 8 }));
+        assert_eq!(launch_with(ram(0x30, 1 << 32), g).1, Err(LaunchError::BadConfigTable { addr: 1 << 32 }));
+    }
+}
+
+#[test]
+fn failure_record_of_skl_amdsl_lands_at_its_bootloader_data() {
+    let mut ram = tb_dev(|_| {});
+    write_failure_record(&mut ram, PhysAddr(SLB), A, &LaunchError::NoAmdInfo);
+    let o = (BL - RAM) as usize;
+    assert_eq!(&ram.bytes[o..o + 8], b"SKLERROR");
+    assert_eq!(&ram.bytes[o + 8..o + 12], &0x200Au32.to_le_bytes());
 }

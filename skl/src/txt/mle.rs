@@ -17,6 +17,7 @@
 //! wake-up to work after the MTRR restore the RLP MONITOR line must be
 //! write-back under the restored MTRRs (SDG §2.3), which is checked here.
 
+use skl_bootinfo::sl_header::Generation;
 use skl_bootinfo::slrt::{log_format, Architecture, IntelInfo, Slrt};
 use skl_bootinfo::txt::{caps, TxtHeap, TxtReg};
 use skl_bootinfo::{PhysAddr, PhysRange};
@@ -227,6 +228,7 @@ pub fn prepare<M: PhysMemory, R: TxtRegs, C: TxtCpu>(
         dce_image: None,
         log: Some(log),
         guard: HeapGuard(heap_r),
+        generation: Generation::Qubes423,
     })
 }
 
