@@ -39,7 +39,9 @@ $(SETUP_STAMP): Makefile rust-toolchain.toml
 # Three payloads from one crate: skl.bin (AMD SKINIT SLB, Qubes 4.2.3
 # generation, 8-byte header), skl-amdsl.bin (the same SLB with AMD's
 # extended SL header: GRUB tb-dev / Xen v3 / Linux v16) and skl-txt.bin
-# (Intel TXT MLE), each checked and sized by check-image.py.
+# (Intel TXT MLE), each checked and sized by check-image.py. skl-txt.bin is
+# the flat MLE image (skl-txt.image) in an ELF32 Multiboot2 wrapper that
+# TrenchBoot GRUB loads with multiboot2 + slaunch (skl/mle-elf.py).
 PAYLOAD_DIR := target/$(PAYLOAD_TARGET)/$(PROFILE)
 payload: $(SETUP_STAMP)
 	$(CARGO) build -p skl --target $(PAYLOAD_TARGET) --profile $(PROFILE)
@@ -48,8 +50,9 @@ payload: $(SETUP_STAMP)
 	python3 skl/check-image.py $(PAYLOAD_DIR)/skl $(BUILD)/skl.bin
 	objcopy -O binary $(PAYLOAD_DIR)/skl-amdsl $(BUILD)/skl-amdsl.bin
 	python3 skl/check-image.py $(PAYLOAD_DIR)/skl-amdsl $(BUILD)/skl-amdsl.bin --amdsl
-	objcopy -O binary $(PAYLOAD_DIR)/skl-txt $(BUILD)/skl-txt.bin
-	python3 skl/check-image.py $(PAYLOAD_DIR)/skl-txt $(BUILD)/skl-txt.bin --mle
+	objcopy -O binary $(PAYLOAD_DIR)/skl-txt $(BUILD)/skl-txt.image
+	python3 skl/check-image.py $(PAYLOAD_DIR)/skl-txt $(BUILD)/skl-txt.image --mle
+	python3 skl/mle-elf.py $(BUILD)/skl-txt.image $(BUILD)/skl-txt.bin
 
 # Debug build: logging to port 0xE9/COM1 compiled in (never shipped).
 payload-debug: $(SETUP_STAMP)
@@ -59,8 +62,9 @@ payload-debug: $(SETUP_STAMP)
 	python3 skl/check-image.py target/$(PAYLOAD_TARGET)/slb-debug/skl $(BUILD)/skl-debug.bin
 	objcopy -O binary target/$(PAYLOAD_TARGET)/slb-debug/skl-amdsl $(BUILD)/skl-amdsl-debug.bin
 	python3 skl/check-image.py target/$(PAYLOAD_TARGET)/slb-debug/skl-amdsl $(BUILD)/skl-amdsl-debug.bin --amdsl
-	objcopy -O binary target/$(PAYLOAD_TARGET)/slb-debug/skl-txt $(BUILD)/skl-txt-debug.bin
-	python3 skl/check-image.py target/$(PAYLOAD_TARGET)/slb-debug/skl-txt $(BUILD)/skl-txt-debug.bin --mle
+	objcopy -O binary target/$(PAYLOAD_TARGET)/slb-debug/skl-txt $(BUILD)/skl-txt-debug.image
+	python3 skl/check-image.py target/$(PAYLOAD_TARGET)/slb-debug/skl-txt $(BUILD)/skl-txt-debug.image --mle
+	python3 skl/mle-elf.py $(BUILD)/skl-txt-debug.image $(BUILD)/skl-txt-debug.bin
 
 -include qemu-tests/guest/guest.mk
 -include rpm/rpm.mk

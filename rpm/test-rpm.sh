@@ -37,6 +37,7 @@ url=$(rpm -qp --qf '%{URL}' "$rpm_file")
 # %license lands in /usr/share/licenses/<name> (Fedora/Qubes) or <name>-<version> (Debian's rpm).
 want_files="/boot/skl.bin
 /boot/skl-amdsl.bin
+/boot/skl-txt.bin
 /usr/share/doc/secure-kernel-loader/amd-sl.md
 /usr/share/doc/secure-kernel-loader/README.md
 /usr/share/doc/secure-kernel-loader/design.md
@@ -63,6 +64,10 @@ rpm --root "$root/rpmroot" --dbpath /var/lib/rpm --nodeps --noscripts --ignorear
 cmp "$root/rpmroot/boot/skl.bin" "$tested" || fail "rpm -i installed a different skl.bin"
 # skl-amdsl.bin: the tested one next to the tested skl.bin.
 cmp "$root/boot/skl-amdsl.bin" "$(dirname "$tested")/skl-amdsl.bin" || fail "/boot/skl-amdsl.bin differs from the tested one"
+# skl-txt.bin: the tested ELF-wrapped MLE, mode 0644 (GRUB reads it; nothing executes it).
+cmp "$root/boot/skl-txt.bin" "$(dirname "$tested")/skl-txt.bin" || fail "/boot/skl-txt.bin differs from the tested one"
+mode=$(rpm -qp --dump "$rpm_file" | awk '$1 == "/boot/skl-txt.bin" { print $5 }')
+[ "$mode" = 0100644 ] || fail "/boot/skl-txt.bin mode $mode"
 
 # rpmlint: no errors. Accepted warnings are explained in the spec's comments
 # (no-changelogname-tag style and packager warnings depend on the host).

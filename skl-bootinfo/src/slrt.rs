@@ -273,9 +273,26 @@ impl PolicyEntry {
     }
 }
 
-/// AMD_INFO (56 bytes): bytes 8.. form a Linux `setup_data` node of type
-/// `SETUP_SECURE_LAUNCH` (10). Secure Launch specification v0.6.0-draft;
-/// SKL `include/slrt/slrt.h` (03a3bee7).
+/// AMD_INFO as far as every writer agrees (48 bytes, up to
+/// `boot_params_base`): what TrenchBoot GRUB `tb-dev` writes
+/// (`include/grub/slr_table.h` @66aec2e2: no `psp_version`). Bytes 8.. form
+/// a Linux `setup_data` node of type `SETUP_SECURE_LAUNCH` (10).
+#[derive(Clone, Copy, Debug, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
+#[repr(C)]
+pub struct AmdInfoBase {
+    pub hdr: EntryHeader,
+    pub next: U64,
+    pub setup_type: U32,
+    pub len: U32,
+    pub slrt_size: U64,
+    pub slrt_base: U64,
+    pub boot_params_base: U64,
+}
+const_assert_eq!(core::mem::size_of::<AmdInfoBase>(), 48);
+
+/// AMD_INFO (56 bytes) as the Secure Launch specification v0.6.0-draft,
+/// Xen v3, Linux v16 and SKL `include/slrt/slrt.h` (03a3bee7) declare it:
+/// [`AmdInfoBase`] plus `psp_version`. Both sizes are accepted.
 #[derive(Clone, Copy, Debug, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
 #[repr(C)]
 pub struct AmdInfo {
@@ -367,7 +384,9 @@ pub struct Slrt<'a> {
     header: &'a SlrtHeader,
     dl_info: Option<DlInfoRef<'a>>,
     log_info: Option<&'a LogInfo>,
-    amd_info: Option<&'a AmdInfo>,
+    amd_info: Option<&'a AmdInfoBase>,
+    /// AMD_INFO is the 56-byte layout (it has `psp_version`).
+    amd_info_psp: bool,
     intel_info: Option<&'a IntelInfo>,
     policy: Option<(&'a DrtmPolicyHeader, &'a [u8])>,
     policy_offset: usize,
@@ -427,6 +446,7 @@ impl<'a> Slrt<'a> {
             dl_info: None,
             log_info: None,
             amd_info: None,
+            amd_info_psp: false,
             intel_info: None,
             policy: None,
             policy_offset: 0,
@@ -469,7 +489,10 @@ impl<'a> Slrt<'a> {
                 }
                 tag::LOG_INFO => slrt.log_info = Some(singleton(slrt.log_info.is_some(), etag, body)?),
                 tag::AMD_INFO => {
-                    slrt.amd_info = Some(singleton(slrt.amd_info.is_some(), etag, body)?);
+                    let spec = esize as usize == core::mem::size_of::<AmdInfo>();
+                    let base = if spec { &body[..core::mem::size_of::<AmdInfoBase>()] } else { body };
+                    slrt.amd_info = Some(singleton(slrt.amd_info.is_some(), etag, base)?);
+                    slrt.amd_info_psp = spec;
                     slrt.amd_info_offset = off;
                 }
                 tag::INTEL_INFO => slrt.intel_info = Some(singleton(slrt.intel_info.is_some(), etag, body)?),
@@ -512,13 +535,18 @@ impl<'a> Slrt<'a> {
     pub fn log_info(&self) -> Option<&'a LogInfo> {
         self.log_info
     }
-    pub fn amd_info(&self) -> Option<&'a AmdInfo> {
+    pub fn amd_info(&self) -> Option<&'a AmdInfoBase> {
         self.amd_info
     }
-    /// Offset of AMD_INFO in the table, for a loader that writes
-    /// `psp_version` in place.
+    /// Offset of AMD_INFO in the table.
     pub fn amd_info_offset(&self) -> Option<usize> {
         self.amd_info.map(|_| self.amd_info_offset)
+    }
+    /// Offset of AMD_INFO's `psp_version` in the table, for a loader that
+    /// writes it in place (`None`: no AMD_INFO, or the 48-byte one).
+    pub fn psp_version_offset(&self) -> Option<usize> {
+        let field = core::mem::offset_of!(AmdInfo, psp_version);
+        self.amd_info.filter(|_| self.amd_info_psp).map(|_| self.amd_info_offset + field)
     }
     /// INTEL_INFO, for the TXT front end.
     pub fn intel_info(&self) -> Option<&'a IntelInfo> {

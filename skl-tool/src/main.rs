@@ -279,7 +279,12 @@ fn uuid(b: &[u8]) -> String {
 }
 
 fn info(skl: &Path, json: bool) -> Result<ExitCode, Failure> {
-    let b = read(skl)?;
+    let file = read(skl)?;
+    // skl-txt.bin for the GRUB chain: the flat image is its ELF segment.
+    let b = match skl_bootinfo::txt::chain::image(&file) {
+        Some(i) => i.to_vec(),
+        None => return fail(skl, "ELF-wrapped skl-txt.bin: its PT_LOAD segment lies outside the file".to_string()),
+    };
     let l = match parse_slb_image(&b) {
         Ok(l) => l,
         Err(e) => return fail(skl, describe_header_error(e)),
@@ -452,6 +457,15 @@ fn predict_cmd(
                 .into(),
         );
     }
+    let txt_chain = skl_bytes.starts_with(b"\x7fELF");
+    if txt_chain {
+        notes.push(
+            "skl-txt.bin (Intel TXT, GRUB chain): the first step is SINIT's MLE measurement of its image; \
+             on hardware SINIT's own PCR 17 events come before it, so the PCR 17 value holds for the \
+             QEMU emulation only (seal to values read on a trusted boot); the steps after it are exact"
+                .into(),
+        );
+    }
     if let Some(h) = d.mle.filter(|h| h.mle_start != 0) {
         notes.push(format!(
             "MLE header mle_start = {:#x}: GRUB measures mle_end - mle_start bytes from the load base",
@@ -505,7 +519,8 @@ fn predict_cmd(
         );
         return Ok(ExitCode::SUCCESS);
     }
-    out!("skl.bin   {}: {measured} bytes measured by SKINIT", skl.display());
+    let by = if txt_chain { "SINIT (skl-txt.bin, the MLE)" } else { "SKINIT" };
+    out!("skl.bin   {}: {measured} bytes measured by {by}", skl.display());
     let hdr = match d.mle {
         Some(h) => format!("MLE header at {:#x} (version {:#x})", h.offset, h.version),
         None => "no MLE header".into(),

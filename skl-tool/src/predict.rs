@@ -30,6 +30,7 @@ use skl_bootinfo::drtm;
 use skl_bootinfo::multiboot2::{reserve, Mbi};
 use skl_bootinfo::sl_header::{parse_slb_image, Generation, SlHeaderError, SLB_SIZE};
 use skl_bootinfo::slrt::{entity, AmdInfo, Architecture, Slrt};
+use skl_bootinfo::txt::chain;
 
 use crate::kernel::Dlme;
 use crate::Bank;
@@ -41,19 +42,24 @@ pub const EVENT_MBI: &str = "Measured MB2 information";
 /// Name of Xen v3's AMD_INFO measurement (it logs no event data).
 pub const EVENT_AMD_INFO: &str = "AMD_INFO";
 
-/// AMD_INFO as Xen v3 extends it into PCR 18: the 56-byte entry with
-/// `next`, `slrt_base` and `boot_params_base` zeroed (addresses, not
-/// policy), and `psp_version` as SKL leaves it (0: no PSP took part).
+/// AMD_INFO as Xen v3 extends it into PCR 18: the entry (56 bytes, or the
+/// 48 GRUB tb-dev writes) with `next`, `slrt_base` and `boot_params_base`
+/// zeroed (addresses, not policy), and `psp_version`, where the entry has
+/// it, as SKL leaves it (0: no PSP took part).
 pub fn amd_info_as_measured(slrt_bytes: &[u8]) -> Result<Vec<u8>, String> {
     let slrt = Slrt::parse(slrt_bytes, Architecture::AmdSkinit).map_err(|e| format!("SLRT: {e:?}"))?;
     let off = slrt.amd_info_offset().ok_or("the SLRT has no AMD_INFO (skl-amdsl.bin refuses it: 0x200A)")?;
-    let mut a = slrt_bytes[off..off + size_of::<AmdInfo>()].to_vec();
-    for (field, len) in [
+    let a_ref = slrt.amd_info().ok_or("no AMD_INFO")?;
+    let mut a = slrt_bytes[off..off + a_ref.hdr.size.get() as usize].to_vec();
+    let mut fields = vec![
         (std::mem::offset_of!(AmdInfo, next), 8),
         (std::mem::offset_of!(AmdInfo, slrt_base), 8),
         (std::mem::offset_of!(AmdInfo, boot_params_base), 8),
-        (std::mem::offset_of!(AmdInfo, psp_version), 2),
-    ] {
+    ];
+    if slrt.psp_version_offset().is_some() {
+        fields.push((std::mem::offset_of!(AmdInfo, psp_version), 2));
+    }
+    for (field, len) in fields {
         a[field..field + len].fill(0);
     }
     Ok(a)
@@ -130,8 +136,12 @@ pub fn describe_header_error(e: SlHeaderError) -> String {
     }
 }
 
-/// The bytes SKINIT measures: `skl[0 : measured_size]` of a valid image.
+/// The bytes SKINIT (or, for `skl-txt.bin`, SINIT as the MLE) measures:
+/// `skl[0 : measured_size]` of a valid image. An ELF-wrapped `skl-txt.bin`
+/// (the GRUB chain, `skl_bootinfo::txt::chain`) is unwrapped first: GRUB
+/// loads its segment, which is the flat image, and SINIT hashes that.
 pub fn measured_bytes(skl: &[u8]) -> Result<&[u8], String> {
+    let skl = chain::image(skl).ok_or("ELF-wrapped skl-txt.bin: its PT_LOAD segment lies outside the file")?;
     let layout = parse_slb_image(skl).map_err(describe_header_error)?;
     Ok(&skl[..layout.measured_size as usize])
 }

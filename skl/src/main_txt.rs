@@ -22,6 +22,7 @@ mod payload {
     use skl::launch;
     use skl::tpm::{probe, Locality};
     use skl::txt::mle::{self, Mle};
+    use skl::txt_grub::{self as grub, Failure};
     use skl::LaunchError;
     use skl_bootinfo::sl_header::{Generation, SLB_SIZE};
     use skl_bootinfo::PhysAddr;
@@ -43,7 +44,7 @@ mod payload {
         // What SINIT must have measured: our own header words (measured).
         let unreadable = LaunchError::SlbUnreadable { base };
         let header = core::ptr::addr_of!(mle_header) as u64 - base;
-        let result = launch::own_header(&mem, PhysAddr::new(base), Generation::Qubes423)
+        let prepared = launch::own_header(&mem, PhysAddr::new(base), Generation::Qubes423)
             .ok_or(unreadable)
             .map(|h| Mle {
                 base: PhysAddr::new(base),
@@ -51,12 +52,16 @@ mod payload {
                 header,
                 footprint: SLB_SIZE as u64,
             })
-            .and_then(|m| mle::prepare(&mem, &mut regs, &mut txt_cpu, &m))
-            .and_then(|dce| {
-                let mut tpm = probe::open(tpm_window, Locality::TWO)?;
-                launch::run_after_entry(&mut mem, &mut tpm, &dce)
-            })
-            .and_then(|h| if cpu::stack_intact(base) { Ok(h) } else { Err(LaunchError::StackOverflow) });
+            .and_then(|m| Ok((mle::prepare(&mem, &mut regs, &mut txt_cpu, &m)?, m)));
+        // GRUB chain (DL_INFO names us): the kernel comes out of the MBI.
+        let result: Result<_, Failure> = prepared.map_err(Failure::from).and_then(|(mut dce, m)| {
+            grub::adopt(&mut mem, &mut dce, &m)?;
+            let launched = probe::open(tpm_window, Locality::TWO)
+                .map_err(LaunchError::from)
+                .and_then(|mut tpm| launch::run_after_entry(&mut mem, &mut tpm, &dce))
+                .and_then(|h| if cpu::stack_intact(base) { Ok(h) } else { Err(LaunchError::StackOverflow) });
+            Ok(launched?)
+        });
         match result {
             Ok(h) => {
                 mle::finish(&mut regs);
@@ -64,7 +69,7 @@ mod payload {
                 cpu::handoff(&h, cpu::Gif::Unchanged)
             }
             Err(e) => {
-                skl::dlog!("SKL-TXT: error ", e.code(), " ", e.name(), " detail ", e.detail());
+                skl::dlog!("SKL-TXT: error ", e.code(), " detail ", e.detail());
                 skl::txt::reset(&mut regs, e.code());
                 cpu::stop(e.code())
             }

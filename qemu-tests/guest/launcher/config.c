@@ -1,4 +1,5 @@
 #include "config.h"
+#include "slrt.h"
 #include "../common/string.h"
 
 static int hexval(char c)
@@ -66,12 +67,60 @@ static int choice(const char *key, const char *val, const char *a, const char *b
 	fail(key);
 }
 
+struct grub_gen g_grub;
+
+void grub_gen_defaults(void)
+{
+	memset(&g_grub, 0, sizeof(g_grub));
+	g_grub.amd_info_size = 48;
+	g_grub.dl_info_size = 72;
+	g_grub.slrt_field = 0x06;
+	g_grub.grub_checks = 1;
+	g_grub.tb_log_format = 2;
+}
+
+int grub_gen_set(const char *key, const char *val)
+{
+	if (!strcmp(key, "grub")) {
+		if (!strcmp(val, "tb-dev")) {
+			g_grub.tbdev = 1;
+			g_grub.slrt_field = 0x44;
+		} else if (!strcmp(val, "aem")) {
+			g_grub.tbdev = 0;
+			g_grub.slrt_field = 0x06;
+		} else
+			fail("bad grub (aem|tb-dev)");
+	} else if (!strcmp(key, "amd_info_size")) {
+		g_grub.amd_info_size = parse_num("bad amd_info_size", val, 0);
+		if (g_grub.amd_info_size != 48 && g_grub.amd_info_size != 56)
+			fail("bad amd_info_size (48|56)");
+	} else if (!strcmp(key, "dl_info_size")) {
+		g_grub.dl_info_size = parse_num("bad dl_info_size", val, 0);
+		if (g_grub.dl_info_size != 72 && g_grub.dl_info_size != 88)
+			fail("bad dl_info_size (72|88)");
+	} else if (!strcmp(key, "slrt_field")) {
+		g_grub.slrt_field = parse_num("bad slrt_field", val, 1);
+		if (g_grub.slrt_field != 0x06 && g_grub.slrt_field != 0x44)
+			fail("bad slrt_field (0x06|0x44)");
+	} else if (!strcmp(key, "grub_checks"))
+		g_grub.grub_checks = parse_num("bad grub_checks", val, 0) != 0;
+	else if (!strcmp(key, "psp_version"))
+		g_grub.psp_version = (uint16_t)parse_num("bad psp_version", val, 0);
+	else if (!strcmp(key, "tb_log_format"))
+		g_grub.tb_log_format = (uint16_t)parse_num("bad tb_log_format", val, 0);
+	else
+		return 0;
+	return 1;
+}
+
 static void set(struct config *cfg, const char *key, const char *val)
 {
 	int m;
 	const char *sfx = "";
 	if (!strcmp(key, "slb_base"))
-		cfg->slb_base = !strcmp(val, "low") ? SLB_BASE_LOW : parse_num("bad slb_base", val, 1);
+		cfg->slb_base = !strcmp(val, "low")    ? SLB_BASE_LOW
+				: !strcmp(val, "high") ? SLB_BASE_HIGH
+						       : parse_num("bad slb_base", val, 1);
 	else if (!strcmp(key, "cmdline"))
 		cfg->cmdline = val;
 	else if ((m = module_key(key, &sfx)) >= 0 && !strcmp(sfx, "cmdline"))
@@ -126,7 +175,7 @@ static void set(struct config *cfg, const char *key, const char *val)
 		cfg->txt_fault = val;
 	else if (!strcmp(key, "skip_drtm"))
 		cfg->skip_drtm = parse_num("bad skip_drtm", val, 0) != 0;
-	else
+	else if (!grub_gen_set(key, val))
 		fail("unknown config key"); /* a typo must not silently run the good launch */
 }
 
@@ -135,6 +184,7 @@ void config_parse(struct config *cfg, char *text)
 	char *line = text;
 
 	memset(cfg, 0, sizeof(*cfg));
+	grub_gen_defaults();
 	cfg->slb_base = SLB_BASE_LOW;
 	cfg->kernel_size = ~0u;
 	cfg->slrt_size = ~0u;

@@ -184,9 +184,9 @@ static void module_name(uint32_t i, char *num)
  * host staged (moduleN_at/moduleN_size) or fw_cfg "opt/skl/moduleN"; numbering stops at the
  * first N with neither.
  */
-static void load_modules(struct launch *l)
+static void load_modules(struct launch *l, uint32_t first)
 {
-	for (uint32_t i = 0; i < MAX_MODULES; i++) {
+	for (uint32_t i = 0; i + first < MAX_MODULES; i++) {
 		char name[24] = "opt/skl/";
 		char *num = module_names[i];
 		uint16_t sel = 0;
@@ -206,10 +206,10 @@ static void load_modules(struct launch *l)
 			else
 				fwcfg_read(sel, (void *)at, size);
 		}
-		l->modules[i].start = at;
-		l->modules[i].end = at + size;
-		l->modules[i].cmdline = l->cfg.module_cmdline[i] ? l->cfg.module_cmdline[i] : num;
-		l->nr_modules = i + 1;
+		l->modules[first + i].start = at;
+		l->modules[first + i].end = at + size;
+		l->modules[first + i].cmdline = l->cfg.module_cmdline[i] ? l->cfg.module_cmdline[i] : num;
+		l->nr_modules = first + i + 1;
 		say_hex(num, at);
 	}
 }
@@ -265,6 +265,44 @@ static void relinquish_locality0(void)
 	}
 }
 
+/*
+ * The GRUB chain on Intel TXT (docs/design.md): `multiboot2 /boot/skl-txt.bin`, then
+ * `module2 <kernel>` and the other modules. GRUB loads skl-txt.bin with its ELF loader (relocatable
+ * tag, the MLE page-table chunk below it), allocates the log, loads each module, writes the MBI
+ * and, at boot, the TXT heap with the SLRT naming skl-txt.bin as the MLE.
+ */
+static void grub_chain(struct launch *l, uint32_t size)
+{
+	int32_t n;
+	uint32_t at;
+	const void *src;
+
+	elf_load_kernel(l, slb_file, size);
+	txt_chain_mle(l);
+	place_log(l);
+	/* The kernel file (host-staged or fw_cfg) becomes the first module, as `module2 <kernel>`. */
+	if (l->cfg.kernel_size != ~0u) {
+		n = (int32_t)l->cfg.kernel_size;
+		src = (const void *)l->cfg.kernel_at;
+	} else {
+		n = read_file("opt/skl/kernel", kernel_file, sizeof(kernel_file));
+		src = kernel_file;
+	}
+	if (n <= 0)
+		fail("GRUB chain: no kernel for the kernel module");
+	at = mem_alloc(0, 0xFFFFFFFFu - (uint32_t)n + 1, (uint32_t)n, 0x1000, PREF_LOW, "module (kernel)");
+	memcpy((void *)at, src, (uint32_t)n);
+	l->modules[0].start = at;
+	l->modules[0].end = at + (uint32_t)n;
+	l->modules[0].cmdline = "kernel";
+	l->nr_modules = 1;
+	say_hex("GRUB chain: kernel module at", at);
+	load_modules(l, 1);
+	mbi_build(l);
+	l->slrt_addr = txt_slrt_addr();
+	txt_chain_slrt(l);
+}
+
 /* Replay: the host placed MBI, log and other files itself; the SLRT comes as a captured file. */
 static void replay(struct launch *l)
 {
@@ -309,12 +347,14 @@ void launcher_main(uint32_t magic, uint32_t mb1_info)
 	reserve_fixed(l);
 	if (l->cfg.replay) {
 		replay(l);
+	} else if (l->cfg.txt && txt_is_chain(slb_file, (uint32_t)read_file("opt/skl/slb", slb_file, sizeof(slb_file)))) {
+		grub_chain(l, (uint32_t)read_file("opt/skl/slb", slb_file, sizeof(slb_file)));
 	} else {
 		/* GRUB's order: multiboot2 (kernel, then the log), module2 each, then at boot the MBI
 		 * and the SLB. */
 		load_kernel(l);
 		place_log(l);
-		load_modules(l);
+		load_modules(l, 0);
 		mbi_build(l);
 		place_slb(l);
 		if (l->cfg.txt)

@@ -297,3 +297,17 @@ void mbi_build(struct launch *l)
 	say_hex("MBI at", MBI_ADDR);
 	say_hex("MBI built, total_size", l->mbi_size);
 }
+
+uint32_t *mbi_module_tag(uint32_t i)
+{
+	uint8_t *p = (uint8_t *)MBI_ADDR + 8, *end = (uint8_t *)MBI_ADDR + *(uint32_t *)MBI_ADDR;
+	while (p + 8 <= end) {
+		uint32_t *t = (uint32_t *)p;
+		if (t[0] == 0)
+			break;
+		if (t[0] == 3 && i-- == 0)
+			return t;
+		p += (t[1] + 7) & ~7u;
+	}
+	fail("no such module tag in the MBI");
+}

@@ -8,5 +8,7 @@
 void mbi_build(struct launch *l);
 /* Address of the launcher's own copy of the MBI as built (0 before mbi_build). */
 uint32_t mbi_scratch(void);
+/* The i-th module tag of the MBI at MBI_ADDR (type, size, mod_start, mod_end, string). */
+uint32_t *mbi_module_tag(uint32_t i);
 
 #endif

@@ -73,6 +73,43 @@ static void dlme_above_4g(struct launch *l, struct slr_table *t) { (void)l; dl_i
 static void dlme_wraps(struct launch *l, struct slr_table *t) { (void)l; dl_info(t)->dlme_size = 0xFFFFFFFFFFFFF000ull; }
 static void log_overlaps_slb(struct launch *l, struct slr_table *t) { log_info(t)->addr = l->slb_base + 0x8000; }
 
+static struct slr_amd_info *amd_info(struct slr_table *t)
+{
+	struct slr_amd_info *a = slrt_find(t, SLR_TAG_AMD_INFO);
+	if (!a)
+		fail("scenario: no AMD_INFO to patch");
+	return a;
+}
+
+static struct slr_dl_info88 *dl_info88(struct slr_table *t)
+{
+	struct slr_dl_info88 *dl = slrt_find(t, SLR_TAG_DL_INFO);
+	if (!dl || dl->hdr.size != sizeof(*dl))
+		fail("scenario: needs dl_info_size=88");
+	return dl;
+}
+
+/* AMD_INFO dropped (GRUB tb-dev appends it last, right before END): the table shrinks by it. */
+static void no_amd_info(struct launch *l, struct slr_table *t)
+{
+	(void)l;
+	struct slr_amd_info *a = amd_info(t);
+	uint32_t size = a->hdr.size;
+	if ((uint8_t *)a + size + sizeof(struct slr_entry_hdr) != (uint8_t *)t + t->size)
+		fail("scenario: AMD_INFO is not the last entry");
+	memset(a, 0, size);
+	a->hdr.tag = SLR_TAG_END;
+	a->hdr.size = sizeof(struct slr_entry_hdr);
+	t->size -= size;
+}
+
+static void amd_info_type(struct launch *l, struct slr_table *t) { (void)l; amd_info(t)->type = 11; }
+static void amd_info_slrt_base(struct launch *l, struct slr_table *t) { (void)l; amd_info(t)->slrt_base += 0x10; }
+static void boot_params_zero(struct launch *l, struct slr_table *t) { (void)l; amd_info(t)->boot_params_base = 0; }
+static void boot_params_in_slb(struct launch *l, struct slr_table *t) { amd_info(t)->boot_params_base = l->slb_base + 0x100; }
+static void mle_header_offset_wrong(struct launch *l, struct slr_table *t) { (void)l; dl_info88(t)->dlme_header_offset += 16; }
+static void config_table_in_slb(struct launch *l, struct slr_table *t) { dl_info88(t)->dlme_config_table = l->slb_base; }
+
 static void slrt_a_layout(struct launch *l, struct slr_table *t) { (void)t; legacy_write_slrt_a(l); }
 static void tag_protocol(struct launch *l, struct slr_table *t) { (void)t; legacy_write_tags(l); }
 
@@ -111,6 +148,13 @@ static const struct {
 	{ "slrt_a_layout", slrt_a_layout },
 	{ "tag_protocol", tag_protocol },
 	{ "kernel_tampered", kernel_tampered },
+	{ "no_amd_info", no_amd_info },
+	{ "amd_info_type", amd_info_type },
+	{ "amd_info_slrt_base", amd_info_slrt_base },
+	{ "boot_params_zero", boot_params_zero },
+	{ "boot_params_in_slb", boot_params_in_slb },
+	{ "mle_header_offset_wrong", mle_header_offset_wrong },
+	{ "config_table_in_slb", config_table_in_slb },
 };
 
 static unsigned find(const char *name)

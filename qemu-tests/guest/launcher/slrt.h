@@ -80,6 +80,41 @@ struct slr_intel_info {
 	} mtrr[32];
 } __attribute__((packed));
 
+/* Linux Secure Launch v16's DL_INFO: two fields before bl_context, dl_handler renamed dl_launch. */
+struct slr_dl_info88 {
+	struct slr_entry_hdr hdr;
+	uint64_t dce_size, dce_base, dlme_size, dlme_base, dlme_entry;
+	uint64_t dlme_header_offset, dlme_config_table;
+	uint16_t bootloader, reserved[3];
+	uint64_t context;
+	uint64_t dl_launch;
+} __attribute__((packed));
+
+#define SLR_ET_UNUSED 0xFFFF
+#define TBDEV_POLICY_SLOTS 16 /* GRUB tb-dev slrt.c SLR_MAX_POLICY_ENTRIES */
+#define SLB_BASE_HIGH 0xFFFF0000u /* config slb_base=high: GRUB tb-dev's HIGH allocation (slb.c) */
+
+/*
+ * Which GRUB the launcher plays and the tb-dev knobs (config keys grub, amd_info_size,
+ * dl_info_size, slrt_field, grub_checks, psp_version, tb_log_format; docs/test-contract.md,
+ * "Current generation (GRUB tb-dev)"). Kept here, not in struct config, so the shared launcher
+ * header stays untouched.
+ */
+struct grub_gen {
+	int tbdev;		/* 0: aem-qubes-4.2.3-rebase (default), 1: tb-dev @66aec2e2 */
+	uint32_t amd_info_size; /* tb-dev: 48 (its slr_table.h) or 56 (Secure Launch spec, Xen v3) */
+	uint32_t dl_info_size;	/* 72 (GRUB) or 88 (Linux Secure Launch v16) */
+	uint32_t slrt_field;	/* header offset of the u16 naming the SLRT: 0x06 (aem) or 0x44 (tb-dev) */
+	int grub_checks;	/* 0: skip the loader's SL header checks (a table reaching the other image) */
+	uint16_t psp_version;	/* what the loader leaves in a 56-byte AMD_INFO */
+	uint16_t tb_log_format; /* tb-dev LOG_INFO format: GRUB writes 2 for both TPM families */
+	uint32_t file_size;	/* the SLB file's size (tb-dev: DCE size, bytes copied) */
+};
+extern struct grub_gen g_grub;
+void grub_gen_defaults(void);
+/* Sets a grub_gen key; 0 if `key` is not one of them. */
+int grub_gen_set(const char *key, const char *val);
+
 /* Writes the good table of the contract at l->slrt_addr. */
 void slrt_build(struct launch *l);
 /* Inserts an entry of `size` bytes (header filled, body zeroed) before END, like grub_slr_add_entry. */

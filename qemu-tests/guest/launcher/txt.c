@@ -1,6 +1,8 @@
 #include "txt.h"
 #include "elf.h"
 #include "slrt.h"
+#include "alloc.h"
+#include "mbi.h"
 #include "../common/io.h"
 #include "../common/pci.h"
 #include "../common/string.h"
@@ -30,8 +32,14 @@
 #define SINIT_MLE_DATA_SIZE (8u + SINIT_MLE_FIXED + 8u + NR_MDRS * 24u)
 
 #define MLE_CAPS ((1u << 1) | (1u << 5) | (1u << 8) | (1u << 9))
+/* init_txt_heap for TPM 2.0 and a SINIT with MONITOR wake-up, TCG log and no ECX page-table
+ * support: D/A PCR usage (bit 5), MONITOR (bit 1), TCG log (bit 9); GRUB never sets bit 8. */
+#define GRUB_OS_SINIT_CAPS ((1u << 1) | (1u << 5) | (1u << 9))
 
 static uint8_t *heap = (uint8_t *)TXT_HEAP_BASE;
+/* GRUB chain: the page-table chunk GRUB allocated below the MLE, and its entry format. */
+static uint32_t mle_pt = TXT_MLE_PT;
+static int grub_chain;
 
 static uint32_t os_mle_data(void) { return TXT_HEAP_BASE + BIOS_DATA_SIZE + 8; }
 static uint32_t os_sinit_data(void) { return TXT_HEAP_BASE + BIOS_DATA_SIZE + OS_MLE_DATA_SIZE + 8; }
@@ -88,6 +96,109 @@ static uint8_t *table(uint8_t *at, uint64_t size)
 	return at + 8;
 }
 
+/* grub_txt_setup_mle_ptab (txt.c): PDPT, PD, PTs in one chunk, every entry "present" only, PTEs
+ * while mle_off - 4 KiB + 1 < MleSize, a new PD entry every 512 PTEs. */
+static void build_grub_page_table(struct launch *l, uint32_t size)
+{
+	uint64_t *pdpt = (uint64_t *)mle_pt, *pd = pdpt + 512, *pt = pd + 512, *pte = pt, *pde = pd;
+	uint32_t mle_off = 0, pd_off = 0;
+
+	memset(pdpt, 0, size);
+	pdpt[0] = (uint32_t)pd | 1;
+	pd[0] = (uint32_t)pt | 1;
+	do {
+		*pte++ = (uint64_t)((l->dlme_base + mle_off) & ~0xFFFu) | 1;
+		mle_off += 4096;
+		if (!(++pd_off % 512)) {
+			if (mle_off >= l->dlme_size)
+				break;
+			*++pde = (uint32_t)pte | 1;
+		}
+	} while (mle_off - 4096 + 1 < l->dlme_size);
+}
+
+static uint32_t grub_ptab_size(uint32_t mle_size)
+{
+	uint32_t pages = ((mle_size / 4096 + 2) / 512) + 1 + ((mle_size / (512 * 4096) + 2) / 512) + 1 + 1;
+	return (pages * 4096 + 0x1FFFFFu) & ~0x1FFFFFu; /* ALIGN_UP to GRUB_TXT_PMR_ALIGN */
+}
+
+int txt_is_chain(const void *file, uint32_t size)
+{
+	return size >= 4 && !memcmp(file, "\x7f" "ELF", 4);
+}
+
+void txt_chain_mle(struct launch *l)
+{
+	uint32_t size = grub_ptab_size(l->load_size);
+
+	grub_chain = 1;
+	l->slb_base = l->load_base;
+	memcpy(l->word, (const void *)l->load_base, sizeof(l->word));
+	/* GRUB: [1 MiB, MLE base - size], 2 MiB aligned, preference NONE (the lowest fit here). */
+	mle_pt = mem_alloc(0x100000, l->load_base - size, size, 0x200000, PREF_LOW, "MLE page tables");
+	say_hex("GRUB chain: MLE (skl-txt.bin) at", l->load_base);
+	say_hex("GRUB chain: MLE page tables at", mle_pt);
+}
+
+static void chain_policy(struct slr_policy_entry *pe, uint16_t pcr, uint16_t type, uint16_t flags,
+			 uint64_t entity, uint64_t size, const char *evt)
+{
+	pe->pcr = pcr;
+	pe->entity_type = type;
+	pe->flags = flags;
+	pe->entity = entity;
+	pe->size = size;
+	memcpy(pe->evt_info, evt, strlen(evt) + 1);
+}
+
+void txt_chain_slrt(struct launch *l)
+{
+	struct slr_table *t = (struct slr_table *)l->slrt_addr;
+	struct slr_entry_hdr *end = (struct slr_entry_hdr *)(t + 1);
+	struct slr_dl_info *dl;
+	struct slr_log_info *log;
+	struct slr_drtm_policy *pol;
+	uint32_t n = 3 + l->nr_modules;
+
+	memset(t, 0, SLRT_MAX_SIZE);
+	t->magic = SLRT_MAGIC;
+	t->revision = SLRT_REVISION;
+	t->architecture = SLRT_ARCH_TXT;
+	t->max_size = SLRT_MAX_SIZE;
+	t->size = sizeof(*t) + sizeof(*end);
+	end->tag = SLR_TAG_END;
+	end->size = sizeof(*end);
+	/* grub_txt_boot_prepare: setup_txt_slrt_entry adds INTEL_INFO first. */
+	txt_intel_info(slrt_add(t, SLR_TAG_INTEL_INFO, sizeof(struct slr_intel_info)));
+	/* grub_slaunch_finish_slr_table: DL_INFO, LOG_INFO, policy. */
+	dl = slrt_add(t, SLR_TAG_DL_INFO, sizeof(*dl));
+	dl->dce_size = TXT_SINIT_SIZE;
+	dl->dce_base = TXT_SINIT_BASE;
+	dl->dlme_size = l->dlme_size; /* the MLE: skl-txt.bin, MleEnd - MleStart */
+	dl->dlme_base = l->dlme_base;
+	dl->dlme_entry = l->dlme_entry;
+	dl->bootloader = 1;
+	dl->context = MBI_ADDR;
+	log = slrt_add(t, SLR_TAG_LOG_INFO, sizeof(*log));
+	log->format = l->cfg.log_format;
+	log->size = LOG_SIZE;
+	log->addr = LOG_ADDR;
+	pol = slrt_add(t, SLR_TAG_DRTM_POLICY, sizeof(*pol) + n * sizeof(struct slr_policy_entry));
+	pol->revision = 1;
+	pol->nr_entries = (uint16_t)n;
+	chain_policy(&pol->entries[0], 18, SLR_ET_MULTIBOOT2_INFO, 0, MBI_ADDR, l->mbi_size,
+		     "Measured MB2 information");
+	chain_policy(&pol->entries[1], 18, SLR_ET_SLRT, SLR_POLICY_IMPLICIT_SIZE, l->slrt_addr, 0,
+		     "Measured SLR Table");
+	chain_policy(&pol->entries[2], 18, 0x10 /* SLR_ET_TXT_OS2MLE */, 0, os_mle_data(), OS_MLE_STRUCT_SIZE,
+		     "Measured TXT OS-MLE data");
+	for (uint32_t i = 0; i < l->nr_modules; i++)
+		chain_policy(&pol->entries[3 + i], 17, SLR_ET_MULTIBOOT2_MODULE, 0, l->modules[i].start,
+			     l->modules[i].end - l->modules[i].start, "Measured MB2 module");
+	say_hex("GRUB chain: SLRT written, size", t->size);
+}
+
 /* PAE tables mapping linear 0.. onto the MLE, 4 KiB pages (SDG 2.2.4.1, GRUB txt.c). */
 static void build_page_table(struct launch *l)
 {
@@ -95,6 +206,10 @@ static void build_page_table(struct launch *l)
 	uint32_t pages = (l->word[1] + 0xFFF) / 0x1000;
 
 	memset(pdpt, 0, 3 * 4096);
+	if (grub_chain) {
+		build_grub_page_table(l, grub_ptab_size(l->load_size));
+		return;
+	}
 	pdpt[0] = (uint32_t)pd | 1;  /* PAE PDPTE: present only */
 	pd[0] = (uint32_t)pt | 3;
 	for (uint32_t i = 0; i < pages; i++)
@@ -126,12 +241,12 @@ static void build_heap(struct launch *l, struct slr_table *t)
 	d = table((uint8_t *)os_sinit_data() - 8, OS_SINIT_DATA_SIZE);
 	put32(d + 0, 7);                          /* version (TPM 2.0) */
 	put32(d + 4, 1);                          /* flags: maximum performance */
-	put64(d + 8, TXT_MLE_PT);                 /* MlePageTableBase */
+	put64(d + 8, mle_pt);                     /* MlePageTableBase */
 	put64(d + 16, l->word[1]);                /* MleSize: the measured image */
 	put64(d + 24, txt_mle_header(l));         /* MleHeaderBase (linear = offset) */
 	put64(d + 32, 0);                         /* PmrLowBase */
 	put64(d + 40, l->cfg.txt_pmr_size);       /* PmrLowSize */
-	put32(d + 80, MLE_CAPS);                  /* Capabilities */
+	put32(d + 80, grub_chain ? GRUB_OS_SINIT_CAPS : MLE_CAPS); /* Capabilities */
 	put32(d + 92, 8);                         /* EVENT_LOG_POINTER2_1 */
 	put32(d + 96, 28);
 	put64(d + 100, LOG_ADDR);                 /* PhysicalAddress */
@@ -160,7 +275,7 @@ static void build_heap(struct launch *l, struct slr_table *t)
 static void apply_fault(struct launch *l)
 {
 	const char *f = l->cfg.txt_fault;
-	uint64_t *pt = (uint64_t *)(TXT_MLE_PT + 2 * 4096);
+	uint64_t *pt = (uint64_t *)(mle_pt + 2 * 4096);
 	uint8_t *os_sinit = (uint8_t *)os_sinit_data();
 
 	if (!strcmp(f, "none"))
@@ -179,6 +294,22 @@ static void apply_fault(struct launch *l)
 		struct slr_intel_info *i = slrt_find((struct slr_table *)txt_slrt_addr(), SLR_TAG_INTEL_INFO);
 		i->default_mem_type = 0xC06; /* WB by default, and no UC range left */
 		i->mtrr_vcnt = 0;
+	} else if (!strcmp(f, "no_kernel")) {
+		/* The kernel module is no ELF any more: no module is a Multiboot2 kernel. */
+		*(uint8_t *)l->modules[0].start = 0;
+	} else if (!strcmp(f, "module_in_mle")) {
+		/* The last module's MBI tag and policy entry point into skl-txt.bin's area. */
+		struct slr_drtm_policy *pol = slrt_find((struct slr_table *)txt_slrt_addr(), SLR_TAG_DRTM_POLICY);
+		uint32_t i = l->nr_modules - 1, at = l->slb_base + 0x400000;
+		uint32_t *tag = mbi_module_tag(i);
+		memcpy((void *)at, (const void *)l->modules[i].start, l->modules[i].end - l->modules[i].start);
+		tag[3] = at + (tag[3] - tag[2]);
+		tag[2] = at;
+		pol->entries[pol->nr_entries - 1].entity = at;
+	} else if (!strcmp(f, "dlme_size")) {
+		/* DL_INFO names the MLE's base but one page less than its measured size. */
+		struct slr_dl_info *dl = slrt_find((struct slr_table *)txt_slrt_addr(), SLR_TAG_DL_INFO);
+		dl->dlme_size -= 0x1000;
 	} else
 		fail("unknown txt_fault");
 	say("TXT: fault applied");

@@ -29,6 +29,18 @@ uint32_t txt_mle_header(const struct launch *l);
 struct slr_intel_info;
 /* Fills INTEL_INFO with the heap base and this CPU's MISC_ENABLE and MTRRs. */
 void txt_intel_info(struct slr_intel_info *info);
+/*
+ * The GRUB chain (docs/design.md, "Intel TXT"): skl-txt.bin is an ELF32 Multiboot2 image that
+ * GRUB loads with `multiboot2` and launches as the MLE; the kernel is a module.
+ */
+/* Whether the SLB file is the ELF-wrapped skl-txt.bin. */
+int txt_is_chain(const void *file, uint32_t size);
+/* After elf_load_kernel(skl-txt.bin): the MLE's base and header words, and the page-table chunk
+ * GRUB allocates below the MLE (multiboot_elfxx.c). */
+void txt_chain_mle(struct launch *l);
+/* The SLRT as GRUB's TXT Multiboot2 path writes it (INTEL_INFO first, then DL_INFO naming the
+ * MLE, LOG_INFO, and the policy: MBI, SLRT, OS-MLE data, every module). */
+void txt_chain_slrt(struct launch *l);
 /* Stands in for GETSEC[SENTER] returning into the MLE: never returns. */
 __attribute__((noreturn)) void txt_enter(uint32_t entry);
 

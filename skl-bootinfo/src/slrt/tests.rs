@@ -180,6 +180,29 @@ fn amd_info_is_accepted_and_read() {
     let t = Slrt::parse(&b, Architecture::AmdSkinit).unwrap();
     let a = t.amd_info().unwrap();
     assert_eq!((a.setup_type.get(), a.slrt_base.get(), a.boot_params_base.get()), (10, 0x0200_3000, 0x80_0000));
+    assert_eq!(t.psp_version_offset(), Some(e + 48));
+}
+
+#[test]
+fn grub_tb_dev_48_byte_amd_info_is_accepted_without_psp_version() {
+    // TrenchBoot GRUB tb-dev @66aec2e2 ends AMD_INFO at boot_params_base.
+    let mut b = grub_b_table(0);
+    let e = 240;
+    put32(&mut b, e, 5);
+    put32(&mut b, e + 4, 48);
+    put32(&mut b, e + 16, 10);
+    put32(&mut b, e + 20, 48);
+    put64(&mut b, e + 40, 0x80_0000);
+    put32(&mut b, e + 48, 0xFFFF);
+    put32(&mut b, e + 52, 8);
+    put32(&mut b, 8, 296);
+    let t = Slrt::parse(&b, Architecture::AmdSkinit).unwrap();
+    assert_eq!(t.amd_info().unwrap().boot_params_base.get(), 0x80_0000);
+    assert_eq!(t.psp_version_offset(), None);
+    // Any other size is still refused.
+    put32(&mut b, e + 4, 52);
+    put32(&mut b, e + 52 - 4 + 4, 0xFFFF);
+    assert!(Slrt::parse(&b, Architecture::AmdSkinit).is_err());
 }
 
 #[test]

@@ -58,3 +58,39 @@ pub mod caps {
 
 #[cfg(test)]
 mod tests;
+
+/// The GRUB chain (`docs/design.md`, "Intel TXT"): TrenchBoot GRUB
+/// `aem-qubes-4.2.3-rebase` loads `skl-txt.bin` as the Multiboot2 kernel and
+/// TXT MLE, the real kernel (Xen) and its modules as Multiboot2 modules.
+/// `skl-txt.bin` is an ELF32 wrapper whose one `PT_LOAD` segment is the flat
+/// MLE image with a memory size of [`AREA_SIZE`](chain::AREA_SIZE), so GRUB
+/// reserves (and zeroes) the whole area; SKL loads the kernel into it at
+/// [`KERNEL_OFFSET`](chain::KERNEL_OFFSET) when the kernel is relocatable.
+pub mod chain {
+    /// Bytes GRUB allocates for `skl-txt.bin` (the segment's `p_memsz`).
+    pub const AREA_SIZE: u64 = 32 << 20;
+    /// Where a relocatable kernel goes, from the MLE base (2 MiB: GRUB
+    /// aligns the MLE to 2 MiB, so the kernel is 2 MiB-aligned too).
+    pub const KERNEL_OFFSET: u64 = 2 << 20;
+    /// File offset of the flat image inside the ELF wrapper.
+    pub const IMAGE_OFFSET: usize = 0x1000;
+    /// Link (and `p_paddr`) address of the segment; the relocatable tag's
+    /// lower bound.
+    pub const LINK_BASE: u32 = 0x0100_0000;
+    /// Multiboot2 relocatable tag: alignment (GRUB forces at least 2 MiB for
+    /// a TXT launch anyway) and preference 2 = high.
+    pub const ALIGN: u32 = 0x0020_0000;
+    pub const PREFERENCE_HIGH: u32 = 2;
+
+    /// The flat MLE image inside an ELF-wrapped `skl-txt.bin` (its
+    /// `PT_LOAD` file bytes), or the file itself when it is not an ELF.
+    pub fn image(file: &[u8]) -> Option<&[u8]> {
+        if !file.starts_with(b"\x7fELF") {
+            return Some(file);
+        }
+        let rd = |o: usize| file.get(o..o + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
+        let phoff = rd(0x1C)?;
+        let (off, filesz) = (rd(phoff + 4)?, rd(phoff + 16)?);
+        file.get(off..off.checked_add(filesz)?)
+    }
+}

@@ -258,12 +258,42 @@ fn variant_name(e: &LaunchError) -> String {
     inner.split(|c: char| !c.is_alphanumeric()).next().unwrap().to_string()
 }
 
+/// Every GRUB-chain refusal of skl-txt.bin (`txt_grub::ChainError`).
+fn every_chain_error() -> Vec<crate::txt_grub::ChainError> {
+    use crate::txt_grub::ChainError as C;
+    let v = vec![
+        C::NoKernel,
+        C::TwoKernels { start: 0 },
+        C::InMleArea { addr: 0 },
+        C::KernelImage { start: 0 },
+        C::KernelPlacement { addr: 0 },
+        C::SelfAsDlme { size: 0 },
+        C::Unreadable { addr: 0 },
+    ];
+    // Compile-time guard, as `named`.
+    assert!(v.iter().all(|e| match e {
+        C::NoKernel
+        | C::TwoKernels { .. }
+        | C::InMleArea { .. }
+        | C::KernelImage { .. }
+        | C::KernelPlacement { .. }
+        | C::SelfAsDlme { .. }
+        | C::Unreadable { .. } => true,
+    }));
+    v
+}
+
 #[test]
 fn every_code_is_distinct() {
     let mut seen = BTreeMap::new();
     for e in every_error() {
-        if let Some(other) = seen.insert(e.code(), e) {
-            panic!("{:#06x} used by {other:?} and {e:?}", e.code());
+        if let Some(other) = seen.insert(e.code(), format!("{e:?}")) {
+            panic!("{:#06x} used by {other} and {e:?}", e.code());
+        }
+    }
+    for e in every_chain_error() {
+        if let Some(other) = seen.insert(e.code(), format!("{e:?}")) {
+            panic!("{:#06x} used by {other} and {e:?}", e.code());
         }
     }
 }
@@ -285,6 +315,14 @@ fn launch_errors_md_lists_exactly_the_codes_of_the_code() {
             None if e == LaunchError::StackOverflow => assert!(doc.contains("## 0xFFFE")),
             None => missing.push(format!("{:#06x} {e:?}", e.code())),
             Some(name) => assert_eq!(name, variant_name(&e), "{:#06x} is {e:?} in the code", e.code()),
+        }
+    }
+    // skl-txt.bin's GRUB-chain refusals: their own type (skl.bin must not
+    // link them), the same table.
+    for e in every_chain_error() {
+        match documented.remove(&e.code()) {
+            None => missing.push(format!("{:#06x} {e:?}", e.code())),
+            Some(name) => assert_eq!(name, format!("{e:?}").split(|c: char| !c.is_alphanumeric()).next().unwrap()),
         }
     }
     assert!(missing.is_empty(), "codes not in docs/launch-errors.md: {missing:?}");

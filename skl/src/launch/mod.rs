@@ -15,7 +15,7 @@
 
 use skl_bootinfo::addr::{PhysAddr, PhysRange, FOUR_GIB};
 use skl_bootinfo::sl_header::{Generation, HeaderWords, BOOTLOADER_DATA_SIZE, SLB_SIZE};
-use skl_bootinfo::slrt::{AmdInfo, Architecture, DlInfoRef, Slrt, SETUP_SECURE_LAUNCH};
+use skl_bootinfo::slrt::{Architecture, DlInfoRef, Slrt, SETUP_SECURE_LAUNCH};
 
 use crate::error::LaunchError;
 use crate::hash::{digest_all, BankSet, DigestList, HashAlg, MAX_BANKS};
@@ -438,10 +438,11 @@ pub fn run_after_entry<M: PhysMemory, T: TpmTransport, G: DmaGuard>(
     // specification; Linux and Xen v3 read it). No PSP takes part in this
     // launch, so 0, whatever the bootloader wrote; written before anything
     // measures the SLRT (Multiboot2 mode here, the kernel in DLME mode).
+    // GRUB tb-dev's 48-byte AMD_INFO has no such field: nothing to write.
     let psp_version = slrt
-        .amd_info_offset()
+        .psp_version_offset()
         .filter(|_| dce.arch == Architecture::AmdSkinit)
-        .map(|o| bl.start().as_u64() + (o + core::mem::offset_of!(AmdInfo, psp_version)) as u64);
+        .map(|o| bl.start().as_u64() + o as u64);
     dlog!("SKL: DLME ", plan.dlme.start().as_u64(), if mode == Mode::Dlme { " DLME mode" } else { " MB2 mode" });
     let work = if mode == Mode::Multiboot2 {
         let w = policy::plan(mem, &slrt, bl.start(), &plan)?;
