@@ -72,6 +72,7 @@ payload-debug: $(SETUP_STAMP)
 -include qemu-tests/qemu/qemu.mk
 -include rpm/rpm.mk
 -include fuzz/fuzz.mk
+-include qemu-tests/realkernels.mk
 
 ## ---- PSP signature (docs/psp-drtm.md) ---------------------------------
 # psp-sign: sign PSP_SIGN_IMAGE (the AMD SL image, skl-amdsl.bin, once the

@@ -7,6 +7,7 @@
 
 pub mod predict;
 pub mod synth;
+pub mod timeline;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -404,7 +405,20 @@ impl Launch {
             .stderr(Stdio::piped());
         let started = Instant::now();
         let mut child = q.spawn().expect("build/qemu/bin/qemu-system-x86_64 runs (make setup builds it)");
+        let mut follow = timeline::Follower::new(&d.join("debugcon.log"), &d.join("serial.log"));
+        // The launcher's record and the MBI as the kernel got them, read as
+        // soon as the kernel writes to COM1 (polled): a real kernel (Xen)
+        // reuses that RAM later, and in Multiboot2 mode SKL has edited the
+        // MBI by then. Checked against the log's digest by the tests.
+        let slb_bytes = fs::read(&self.slb).unwrap();
+        let slrt_offset = u16::from_le_bytes([slb_bytes[6], slb_bytes[7]]) as u64;
+        let mut at_kernel_start: Option<AtKernelStart> = None;
         let status = loop {
+            // Every 10 ms until the kernel's first line, then every 50 ms.
+            follow.poll(started.elapsed(), at_kernel_start.is_none());
+            if at_kernel_start.is_none() && follow.timeline.kernel_wrote() {
+                at_kernel_start = AtKernelStart::read(&d.join("guest.ram"), slrt_offset);
+            }
             if let Some(s) = child.try_wait().unwrap() {
                 break s.code();
             }
@@ -416,6 +430,7 @@ impl Launch {
             std::thread::sleep(Duration::from_millis(10));
         };
         let wall = started.elapsed();
+        follow.poll(wall, true);
         let mut qemu_err = String::new();
         if let Some(mut e) = child.stderr.take() {
             let _ = e.read_to_string(&mut qemu_err);
@@ -432,17 +447,25 @@ impl Launch {
         let ram_path = d.join("guest.ram");
         let ram = |at: u64, len: usize| read_at(&ram_path, at, len);
         let serial = String::from_utf8_lossy(&fs::read(d.join("serial.log")).unwrap_or_default()).into_owned();
-        let plan = Plan::parse(&ram(0x50_0800, 13 * 4 + 2 * 4 * 16));
-        let mbi_as_built =
-            plan.as_ref().filter(|p| p.mbi_copy != 0).map(|p| ram(p.mbi_copy as u64, p.mbi_size as usize));
+        let plan = match &at_kernel_start {
+            Some(k) => Some(k.plan.clone()),
+            None => Plan::parse(&ram(PLAN_AT, PLAN_LEN)),
+        };
+        let mbi_as_built = match &at_kernel_start {
+            Some(k) => k.mbi_as_built.clone(),
+            None => plan.as_ref().and_then(|p| mbi_as_built(&ram_path, p)),
+        };
         let slb_base = plan.as_ref().map(|p| p.slb_base).or(self.slb_base).unwrap_or(0);
         let slb = fs::read(&self.slb).unwrap();
         let bl = u16::from_le_bytes([slb[6], slb[7]]) as u64;
-        let slrt = ram(slb_base as u64 + bl, 4096);
+        let slrt = at_kernel_start.as_ref().map_or_else(|| ram(slb_base as u64 + bl, 4096), |k| k.slrt.clone());
         let failure = (slrt.get(..8) == Some(&b"SKLERROR"[..])).then(|| {
             (u32::from_le_bytes(slrt[8..12].try_into().unwrap()), u32::from_le_bytes(slrt[12..16].try_into().unwrap()))
         });
-        let log = plan.as_ref().map_or_else(Vec::new, |p| ram(p.log_addr as u64, p.log_size as usize));
+        let log = match &at_kernel_start {
+            Some(k) => k.log.clone(),
+            None => plan.as_ref().map_or_else(Vec::new, |p| ram(p.log_addr as u64, p.log_size as usize)),
+        };
         let measured = u16::from_le_bytes([slb[2], slb[3]]) as usize;
         let slb_image_after = ram(slb_base as u64, measured);
         let slb_after = ram(slb_base as u64, 0x10000);
@@ -451,13 +474,13 @@ impl Launch {
         let tsc_entry_to_kernel = (tsc(8) > tsc(0) && tsc(0) != 0).then(|| tsc(8) - tsc(0));
         // The MBI the kernel reported, else the one the launcher built, at
         // its size after the run (Multiboot2-mode SKL edits the memory map).
-        let mbi = report
-            .mbi
-            .or(plan.as_ref().filter(|p| p.mbi_size != 0).map(|p| {
-                let head = ram(p.mbi_addr as u64, 4);
-                (p.mbi_addr, u32::from_le_bytes(head[..4].try_into().unwrap()).min(0x1_0000))
-            }))
-            .map(|(a, n)| ram(a as u64, n as usize));
+        let mbi = match report.mbi {
+            Some((a, n)) => Some(ram(a as u64, n as usize)),
+            None => match at_kernel_start {
+                Some(k) => k.mbi,
+                None => plan.as_ref().and_then(|p| mbi_of_plan(&ram_path, p)),
+            },
+        };
         let host_pcrs = if tpm2 { read_pcrs_tpm2_tools(&d) } else { read_pcrs_tpm12(&d) };
         let proxy_log = fs::read_to_string(d.join("proxy.log")).unwrap_or_default();
         let txt_regs = fs::read(d.join("txt.regs")).unwrap_or_default();
@@ -468,6 +491,7 @@ impl Launch {
         LaunchResult {
             status,
             wall,
+            timeline: follow.timeline,
             serial,
             plan,
             mbi_as_built,
@@ -503,6 +527,8 @@ pub struct LaunchResult {
     /// kernel ran and passed its own checks; 0 = reset (SKL refused).
     pub status: Option<i32>,
     pub wall: Duration,
+    /// When each debugcon and COM1 line appeared (host wall clock since QEMU started).
+    pub timeline: timeline::Timeline,
     /// Everything written to COM1 (the kernel's console, e.g. Xen and dom0).
     pub serial: String,
     /// Where the launcher put things (read from guest RAM; `None` if it
@@ -659,6 +685,49 @@ impl Plan {
     }
 }
 
+/// The MBI a plan names, at the size its header gives: in Multiboot2 mode
+/// SKL grows the memory map (SLB and log reserved) before measuring it.
+fn mbi_of_plan(ram_path: &Path, p: &Plan) -> Option<Vec<u8>> {
+    if p.mbi_size == 0 {
+        return None;
+    }
+    let total = u32::from_le_bytes(read_at(ram_path, p.mbi_addr as u64, 4).try_into().unwrap());
+    Some(read_at(ram_path, p.mbi_addr as u64, total.min(0x1_0000) as usize))
+}
+
+/// The launcher's placement record: guest address and length.
+const PLAN_AT: u64 = 0x50_0800;
+const PLAN_LEN: usize = 13 * 4 + 2 * 4 * 16;
+
+/// The launcher's copy of the MBI as it built it (before SKL's edit).
+fn mbi_as_built(ram_path: &Path, p: &Plan) -> Option<Vec<u8>> {
+    (p.mbi_copy != 0).then(|| read_at(ram_path, p.mbi_copy as u64, p.mbi_size as usize))
+}
+
+/// What the launcher and SKL left in guest RAM, read when the kernel first
+/// writes to COM1: Debian's Xen takes its memory map from the BIOS, not the
+/// MBI, and scrubs or reuses the SLB, the log and the MBI later.
+struct AtKernelStart {
+    plan: Plan,
+    mbi: Option<Vec<u8>>,
+    mbi_as_built: Option<Vec<u8>>,
+    slrt: Vec<u8>,
+    log: Vec<u8>,
+}
+
+impl AtKernelStart {
+    fn read(ram_path: &Path, slrt_offset: u64) -> Option<AtKernelStart> {
+        let plan = Plan::parse(&read_at(ram_path, PLAN_AT, PLAN_LEN))?;
+        Some(AtKernelStart {
+            mbi: mbi_of_plan(ram_path, &plan),
+            mbi_as_built: mbi_as_built(ram_path, &plan),
+            slrt: read_at(ram_path, plan.slb_base as u64 + slrt_offset, 4096),
+            log: read_at(ram_path, plan.log_addr as u64, plan.log_size as usize),
+            plan,
+        })
+    }
+}
+
 /// Staging area for files the host puts into guest RAM with QEMU's loader
 /// device: from the middle of RAM upwards, 2 MiB aligned, away from where
 /// GRUB-like allocations go (low chunks from the bottom, high ones from the top).
@@ -781,7 +850,7 @@ fn read_at(path: &Path, at: u64, len: usize) -> Vec<u8> {
 /// Read PCR 17/18 of every bank from the still-running swtpm with Debian's
 /// tpm2-tools (`docs/test-contract.md`, "DRTM proxy"): save the volatile state,
 /// stop, restart with a server socket, resume, `tpm2_pcrread`.
-fn read_pcrs_tpm2_tools(d: &Path) -> BTreeMap<(String, u32), Vec<u8>> {
+pub fn read_pcrs_tpm2_tools(d: &Path) -> BTreeMap<(String, u32), Vec<u8>> {
     let ctrl = d.join("swtpm.ctrl");
     run_ok(Command::new("swtpm_ioctl").arg("--unix").arg(&ctrl).arg("-v"));
     run_ok(Command::new("swtpm_ioctl").arg("--unix").arg(&ctrl).arg("-s"));
