@@ -189,27 +189,31 @@ macro_rules! sha2_fn {
                 // (h, a, b, c, d, e, f, g).
                 macro_rules! round {
                     ($ra:ident, $rb:ident, $rc:ident, $rd:ident, $re:ident, $rf:ident, $rg:ident,
-                             $rh:ident, $kw:expr) => {
+                             $rh:ident, $bc:ident, $ab:ident, $kw:expr) => {
                         // Σ1(e) is the critical path (e to the next e): x, the
                         // sum of the other terms of T1, is used twice so LLVM
                         // keeps it a sum of its own and adds Σ1 to it last.
                         let x = $rh.wrapping_add($kw).wrapping_add($rg ^ ($re & ($rf ^ $rg)));
                         let s1 = (($re.rotate_right($e2) ^ $re).rotate_right($e1) ^ $re).rotate_right($e0);
                         let s0 = (($ra.rotate_right($a2) ^ $ra).rotate_right($a1) ^ $ra).rotate_right($a0);
-                        $rh = s0.wrapping_add(($ra & $rb) | ($rc & ($ra | $rb))).wrapping_add(x).wrapping_add(s1);
+                        // Maj(a, b, c) = b ^ ((a ^ b) & (b ^ c)); this round's
+                        // a ^ b is the next round's b ^ c.
+                        $ab = $ra ^ $rb;
+                        $rh = s0.wrapping_add($rb ^ ($ab & $bc)).wrapping_add(x).wrapping_add(s1);
                         $rd = $rd.wrapping_add(x).wrapping_add(s1);
                     };
                 }
+                let (mut x0, mut x1) = (b ^ c, 0);
                 // Groups of 8 rounds.
                 for (w, k) in w.chunks_exact(8).zip($k.chunks_exact(8)) {
-                    round!(a, b, c, d, e, f, g, h, k[0].wrapping_add(w[0]));
-                    round!(h, a, b, c, d, e, f, g, k[1].wrapping_add(w[1]));
-                    round!(g, h, a, b, c, d, e, f, k[2].wrapping_add(w[2]));
-                    round!(f, g, h, a, b, c, d, e, k[3].wrapping_add(w[3]));
-                    round!(e, f, g, h, a, b, c, d, k[4].wrapping_add(w[4]));
-                    round!(d, e, f, g, h, a, b, c, k[5].wrapping_add(w[5]));
-                    round!(c, d, e, f, g, h, a, b, k[6].wrapping_add(w[6]));
-                    round!(b, c, d, e, f, g, h, a, k[7].wrapping_add(w[7]));
+                    round!(a, b, c, d, e, f, g, h, x0, x1, k[0].wrapping_add(w[0]));
+                    round!(h, a, b, c, d, e, f, g, x1, x0, k[1].wrapping_add(w[1]));
+                    round!(g, h, a, b, c, d, e, f, x0, x1, k[2].wrapping_add(w[2]));
+                    round!(f, g, h, a, b, c, d, e, x1, x0, k[3].wrapping_add(w[3]));
+                    round!(e, f, g, h, a, b, c, d, x0, x1, k[4].wrapping_add(w[4]));
+                    round!(d, e, f, g, h, a, b, c, x1, x0, k[5].wrapping_add(w[5]));
+                    round!(c, d, e, f, g, h, a, b, x0, x1, k[6].wrapping_add(w[6]));
+                    round!(b, c, d, e, f, g, h, a, x1, x0, k[7].wrapping_add(w[7]));
                 }
                 for (x, v) in st.iter_mut().zip([a, b, c, d, e, f, g, h]) {
                     *x = x.wrapping_add(v);
