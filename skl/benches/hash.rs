@@ -1,7 +1,7 @@
 //! Hashing throughput of the payload's measurement code, compiled for the
-//! host from the same source. `make bench` builds it with the payload's
-//! sha2 cfgs (soft, compact), so `soft` here is exactly the payload's
-//! software path and `auto` its SHA-NI path. Prints one line per case:
+//! host from the same source: `soft` is the release payload's software path
+//! (the block functions of `skl::hash::soft`; the debug payload has size-first
+//! ones) and `auto` its SHA-NI path. Prints one line per case:
 //! `hash <case> <MB/s>` (1 MB = 10^6 bytes): the best of 300 runs over
 //! 256 KiB (a run is shorter than a scheduler time slice), the cases taking
 //! turns, so that on a shared, loaded machine every case gets the same

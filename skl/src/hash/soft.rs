@@ -189,7 +189,7 @@ macro_rules! sha2_fn {
                 // (h, a, b, c, d, e, f, g).
                 macro_rules! round {
                     ($ra:ident, $rb:ident, $rc:ident, $rd:ident, $re:ident, $rf:ident, $rg:ident,
-                             $rh:ident, $bc:ident, $ab:ident, $kw:expr) => {
+                                     $rh:ident, $bc:ident, $ab:ident, $kw:expr) => {
                         // Σ1(e) is the critical path (e to the next e): x, the
                         // sum of the other terms of T1, is used twice so LLVM
                         // keeps it a sum of its own and adds Σ1 to it last.
@@ -203,7 +203,8 @@ macro_rules! sha2_fn {
                         $rd = $rd.wrapping_add(x).wrapping_add(s1);
                     };
                 }
-                let (mut x0, mut x1) = (b ^ c, 0);
+                let mut x0 = b ^ c;
+                let mut x1: $w;
                 // Groups of 8 rounds.
                 for (w, k) in w.chunks_exact(8).zip($k.chunks_exact(8)) {
                     round!(a, b, c, d, e, f, g, h, x0, x1, k[0].wrapping_add(w[0]));
