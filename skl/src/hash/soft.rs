@@ -1,20 +1,24 @@
 //! Software block functions (FIPS 180-4 §6.1.2, §6.2.2, §6.4.2), written
 //! for speed in general-purpose registers only: the payload is soft-float,
-//! so no SIMD. Checked against the RustCrypto crates in the tests.
+//! so no SIMD. Checked against NIST's examples and the RustCrypto crates in
+//! the tests. Measured effect of each choice: docs/design.md, "Hashing:
+//! speed against size".
 //!
-//! Where the time goes and what each choice saves (measured in
-//! docs/design.md, "Hashing: speed against size"):
-//! - the rounds are unrolled by the period of the working-variable rotation
-//!   (5 for SHA-1, 8 for SHA-2), so the rotation is renaming in the macro
-//!   arguments instead of 4-7 register moves a round, and the loop runs 16,
-//!   8 or 10 times a block instead of 80 or 64;
-//! - the message schedule is a 16-word ring computed a group ahead of the
-//!   group's rounds, with each group's words at a fixed offset;
-//! - Σ0/Σ1 are nested rotations (`ror(x ^ ror(x ^ ror(x, p), q), r)`), one
-//!   register copy instead of three; Ch is `g ^ (e & (f ^ g))` and Maj is
-//!   `(a & b) | (c & (a | b))`, the same functions with fewer operations.
-//! - A fully unrolled round sequence was ~3x the code for ~10 % more speed
-//!   (see the design notes); not worth its bytes in the measured image.
+//! - The rounds are unrolled by the period of the working-variable rotation
+//!   (5 for SHA-1, 8 for SHA-2): the rotation is renaming in the macro
+//!   arguments instead of 4-7 register moves a round.
+//! - The message schedule is computed whole before the rounds, into an
+//!   array of 80 (SHA-1), 64 or 80 words (stack: 320, 256, 640 bytes), so
+//!   rounds read their word at a constant offset; a 16-word ring costs two
+//!   instructions of index arithmetic for every word read.
+//! - Σ0/Σ1 are nested rotations (`ror(x ^ ror(x ^ ror(x, p), q), r)`): one
+//!   register copy instead of three, which counts on 2-ALU cores such as
+//!   the apu2's Jaguar. Ch is `g ^ (e & (f ^ g))`; Maj is
+//!   `b ^ ((a ^ b) & (b ^ c))` with `b ^ c` carried from the previous round.
+//! - In a SHA-2 round Σ1(e) is added last, to the other terms' sum, so the
+//!   e-to-e dependency chain is the rotations plus one add.
+//!
+//! The debug payload has no room for these: it uses [`compact`].
 
 /// SHA-256 round constants, FIPS 180-4 §4.2.2.
 const K256: [u32; 64] = [
@@ -188,8 +192,7 @@ macro_rules! sha2_fn {
                 // h = T1 + T2 the next a; the next round takes
                 // (h, a, b, c, d, e, f, g).
                 macro_rules! round {
-                    ($ra:ident, $rb:ident, $rc:ident, $rd:ident, $re:ident, $rf:ident, $rg:ident,
-                                     $rh:ident, $bc:ident, $ab:ident, $kw:expr) => {
+                    ($ra:ident, $rb:ident, $rc:ident, $rd:ident, $re:ident, $rf:ident, $rg:ident, $rh:ident, $bc:ident, $ab:ident, $kw:expr) => {
                         // Σ1(e) is the critical path (e to the next e): x, the
                         // sum of the other terms of T1, is used twice so LLVM
                         // keeps it a sum of its own and adds Σ1 to it last.
