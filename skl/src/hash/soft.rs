@@ -134,7 +134,7 @@ pub fn sha1(h: &mut [u32; 8], blocks: &[u8]) {
             w[t + 1] = (w[t - 2] ^ w[t - 7] ^ w[t - 13] ^ w[t - 15]).rotate_left(1);
         }
         let [mut a, mut b, mut c, mut d, mut e, ..] = *h;
-        // One round: e += rol5(a) + f(b, c, d) + K + W[t]; b = rol30(b).
+        // One round: e += K + W[t] + f(b, c, d) + rol5(a); b = rol30(b).
         // The next round takes (e, a, b, c, d).
         macro_rules! round {
             ($a:ident, $b:ident, $c:ident, $d:ident, $e:ident, $f:expr, $kw:expr) => {
@@ -169,8 +169,10 @@ pub fn sha1(h: &mut [u32; 8], blocks: &[u8]) {
 }
 
 /// The SHA-2 block function for one word size (§6.2.2, §6.4.2): `$name`
-/// compresses whole blocks of 16 `$w` words; `$s0`/`$s1` are the rotation
-/// amounts of Σ0/Σ1 as nested rotations, `$m0`/`$m1` those of σ0/σ1.
+/// compresses whole blocks of 16 `$w` words. `[a0, a1, a2]` gives
+/// Σ0(x) = ror_a0(x ^ ror_a1(x ^ ror_a2(x))), `[e0, e1, e2]` Σ1 the same
+/// way; `[r1, r2, s]` gives σ(x) = ror_r1(x) ^ ror_r2(x) ^ (x >> s) for σ0
+/// and σ1.
 macro_rules! sha2_fn {
     ($name:ident, $w:ty, $k:ident, [$a0:expr, $a1:expr, $a2:expr], [$e0:expr, $e1:expr, $e2:expr],
      [$m0r1:expr, $m0r2:expr, $m0s:expr], [$m1r1:expr, $m1r2:expr, $m1s:expr]) => {
