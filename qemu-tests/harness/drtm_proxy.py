@@ -2,8 +2,9 @@
 """DRTM proxy between QEMU's `-tpmdev emulator` control channel and swtpm.
 
 swtpm serves one control client at a time, held by QEMU for the whole run,
-and QEMU's TIS model drops locality-4 writes (../shared/docs/qemu.md §1.2,
-§2.5). SKINIT needs none of this: our patched QEMU (qemu-tests/qemu/) runs
+and QEMU's TIS model drops locality-4 writes (docs/test-contract.md, "QEMU
+facts"; QEMU hw/tpm/tpm_tis_common.c, swtpm src/swtpm/mainloop.c). SKINIT
+needs none of this: our patched QEMU (qemu-tests/qemu/) runs
 the locality-4 hash sequence itself on this same control channel, which the
 proxy forwards like any other message. The proxy owns that one connection:
 

@@ -1,4 +1,5 @@
-/* Minimal TPM TIS FIFO driver (PC Client TIS; register sequence of shared/docs/qemu.md §2.6). */
+/* Minimal TPM TIS FIFO driver (TCG PC Client Platform TPM Profile, TIS FIFO interface: request
+ * locality, commandReady, write burstCount at a time, go, dataAvail, read, relinquish). */
 #ifndef TIS_H
 #define TIS_H
 

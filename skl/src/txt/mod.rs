@@ -3,9 +3,10 @@
 //! TXT registers come in through [`TxtRegs`], the heap as bytes parsed by
 //! `skl_bootinfo::txt`; host-tested against a register file and built heaps.
 //!
-//! Order and checks follow `../shared/docs/txt-mle.md` §2 and §4.2 (SDG
-//! Listing 7 merged with tboot `txt_post_launch`, Linux Secure Launch
-//! `sl_main.c`/`slaunch.c` and TrenchBoot Xen): status, error code, heap,
+//! Order and checks follow the Intel TXT Software Development Guide's MLE
+//! launch listing merged with tboot `txt_post_launch`, Linux Secure Launch
+//! `sl_main.c`/`slaunch.c` and TrenchBoot Xen (`docs/design.md`, "Intel
+//! TXT", names the revisions): status, error code, heap,
 //! DMA protection (PMRs, MDRs), saved MTRRs. [`mle`] runs them in order for
 //! `skl-txt.bin`.
 
