@@ -230,8 +230,9 @@ fn slb_below_16_mib() {
 }
 
 /// An empty module file: GRUB allocates nothing and writes start 0, end 0
-/// (grub_cmd_module), and a policy entry with entity 0, size 0. SKL may
-/// measure it as empty or refuse; it must never extend after a refusal.
+/// (grub_cmd_module), and a policy entry with entity 0, size 0. SKL
+/// measures it as the empty string (docs/design.md, "Validation"); before
+/// that decision it refused it after PCR 17 was extended (issue 14).
 #[test]
 fn grub_empty_module() {
     let dir = TempDir::new();
@@ -249,6 +250,7 @@ fn grub_empty_module() {
     let e = 128 + 2 * 56; // first module entry
     assert_eq!((u64_at(slrt, e + 8), u64_at(slrt, e + 16)), (0, 0), "policy entry size 0, entity 0");
     let dlme = dlme_from_elf32(&fs::read(artifact("qemu-tests/kernel-plain.elf")).unwrap());
+    assert!(r.handed_off(), "the empty module is measured, not refused: {}", r.summary());
     for alg in ["sha1", "sha256"] {
         if r.handed_off() {
             let mut p17 = pcr17_after_skl(alg, &skl(), &dlme);
@@ -478,4 +480,23 @@ fn locality_relinquish_follows_the_interface() {
     let r = Launch::new().slb_low().run();
     assert!(r.debugcon.contains("LAUNCHER: TPM: TIS, relinquishing locality 0"), "{}", r.summary());
     assert_eq!(r.status, Some(33), "{}", r.summary());
+}
+
+/// Issue 14, finding 5: modules that overlap were handed off. GRUB never
+/// writes such an MBI, but nothing before SKL checks it: module 1 moved into
+/// module 0's last 16 bytes (MBI tag and policy entry alike) is refused with
+/// 0x5008 before anything is extended.
+#[test]
+fn overlapping_modules_are_refused_before_any_extend() {
+    let r = Launch::new()
+        .kernel(artifact("qemu-tests/kernel-plain.elf"))
+        .module(vec![0x11; 5000], "first")
+        .module(vec![0x22; 3000], "second")
+        .scenario("modules_overlap")
+        .run();
+    assert!(!r.handed_off(), "{}", r.summary());
+    assert_eq!(r.failure.map(|f| f.0), Some(0x5008), "{}", r.summary());
+    for alg in ["sha1", "sha256"] {
+        assert_eq!(host_pcr(&r, alg, 17), hex(&pcr17_after_skinit(alg, &skl())), "nothing extended after the refusal");
+    }
 }

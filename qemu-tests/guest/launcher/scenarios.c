@@ -125,6 +125,38 @@ static void kernel_tampered(struct launch *l, struct slr_table *t)
 	say_hex("scenario: flipped kernel byte at", (uint32_t)b);
 }
 
+/*
+ * Module 1 moved to start inside module 0 (the last 16 bytes), in the MBI's module tag and in its
+ * policy entry alike, so the policy still matches the MBI: only the overlap is wrong.
+ */
+static void modules_overlap(struct launch *l, struct slr_table *t)
+{
+	if (l->nr_modules < 2)
+		fail("scenario modules_overlap: needs two modules");
+	uint32_t old = l->modules[1].start, len = l->modules[1].end - old;
+	uint32_t now = l->modules[0].end - 16;
+	uint8_t *mbi = (uint8_t *)MBI_ADDR;
+	uint32_t total = *(uint32_t *)mbi;
+	for (uint32_t off = 8; off + 16 <= total;) {
+		uint32_t *tag = (uint32_t *)(mbi + off);
+		if (tag[0] == 0)
+			break;
+		if (tag[0] == 3 && tag[2] == old) {
+			tag[2] = now;
+			tag[3] = now + len;
+		}
+		off += (tag[1] + 7) & ~7u;
+	}
+	struct slr_drtm_policy *p = slrt_find(t, SLR_TAG_DRTM_POLICY);
+	if (!p)
+		fail("scenario modules_overlap: no policy");
+	for (unsigned i = 0; i < p->nr_entries; i++)
+		if (p->entries[i].entity == old)
+			p->entries[i].entity = now;
+	l->modules[1].start = now;
+	l->modules[1].end = now + len;
+}
+
 static const struct {
 	const char *name;
 	void (*apply)(struct launch *, struct slr_table *);
@@ -155,6 +187,7 @@ static const struct {
 	{ "boot_params_in_slb", boot_params_in_slb },
 	{ "mle_header_offset_wrong", mle_header_offset_wrong },
 	{ "config_table_in_slb", config_table_in_slb },
+	{ "modules_overlap", modules_overlap },
 };
 
 static unsigned find(const char *name)
