@@ -688,3 +688,49 @@ fn failure_record_of_skl_amdsl_lands_at_its_bootloader_data() {
     assert_eq!(&ram.bytes[o..o + 8], b"SKLERROR");
     assert_eq!(&ram.bytes[o + 8..o + 12], &0x200Au32.to_le_bytes());
 }
+
+/// A table that simply lacks DL_INFO (LOG_INFO moved up, size shrunk)
+/// parses and is refused with NoDlInfo (0x2001). The QEMU scenario
+/// `no_dl_info` rewrites the tag to 0x7777 instead, which the parser
+/// refuses first as an unknown entry (0x100C): this is the only case that
+/// reaches 0x2001.
+#[test]
+fn a_table_without_dl_info_is_refused_with_no_dl_info() {
+    let e = launch_err(|t| {
+        t.copy_within(88..120, 16); // LOG_INFO and END right after the header
+        t[48..120].fill(0);
+        t[8..12].copy_from_slice(&(16u32 + 24 + 8).to_le_bytes());
+    });
+    assert_eq!(e, LaunchError::NoDlInfo);
+    assert_eq!((e.code(), e.detail()), (0x2001, 0));
+}
+
+/// Multiboot2 mode (no MLE header) with a policy that names no MBI (its MBI
+/// entry turned UNUSED): NoMbi (0x5001), nothing extended.
+#[test]
+fn multiboot2_policy_naming_no_mbi_is_refused() {
+    let e0 = 128; // the MBI entry
+    let e = mb2_err(1, |t| t[e0 + 2..e0 + 4].copy_from_slice(&0xFFFFu16.to_le_bytes()));
+    assert_eq!(e, LaunchError::NoMbi);
+    assert_eq!((e.code(), e.detail()), (0x5001, 0));
+}
+
+/// DLME, MBI or log outside available RAM of the MBI's memory map:
+/// NotInRam (0x5002) with the object's address, nothing extended.
+#[test]
+fn dlme_mbi_and_log_must_lie_in_available_ram() {
+    let end = RAM + 0x80_0000;
+    // The map with [hole, hole + len) typed reserved (2).
+    let map_without = |hole: u64, len: u64| [(RAM, hole - RAM, 1), (hole, len, 2), (hole + len, end - hole - len, 1)];
+    for (what, hole, len, addr) in
+        [("DLME", DLME, DLME_SIZE, DLME), ("MBI", MBI, 0x100, MBI), ("log", LOG + 0x7000, 0x1000, LOG)]
+    {
+        let (_, r, _) = mb2_with(&[(MOD0, 0x800)], &map_without(hole, len));
+        let e = r.expect_err(what);
+        assert_eq!(e, LaunchError::NotInRam { addr }, "{what}");
+        assert_eq!((e.code(), e.detail()), (0x5002, addr as u32), "{what}");
+    }
+    // Control: the same map shape with the hole elsewhere launches.
+    let (_, r, _) = mb2_with(&[(MOD0, 0x800)], &map_without(MOD0 + 0x1_0000, 0x1000));
+    assert!(r.is_ok(), "{r:?}");
+}
