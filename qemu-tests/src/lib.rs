@@ -442,11 +442,11 @@ impl Launch {
         }
         let _ = proxy.0.kill();
 
-        let debugcon = fs::read_to_string(d.join("debugcon.log")).unwrap_or_default();
+        let debugcon = String::from_utf8_lossy(&read_run_file(&d.join("debugcon.log"), &qemu_err)).into_owned();
         let report = Report::parse(&debugcon);
         let ram_path = d.join("guest.ram");
         let ram = |at: u64, len: usize| read_at(&ram_path, at, len);
-        let serial = String::from_utf8_lossy(&fs::read(d.join("serial.log")).unwrap_or_default()).into_owned();
+        let serial = String::from_utf8_lossy(&read_run_file(&d.join("serial.log"), &qemu_err)).into_owned();
         let plan = match &at_kernel_start {
             Some(k) => Some(k.plan.clone()),
             None => Plan::parse(&ram(PLAN_AT, PLAN_LEN)),
@@ -482,11 +482,11 @@ impl Launch {
             },
         };
         let host_pcrs = if tpm2 { read_pcrs_tpm2_tools(&d) } else { read_pcrs_tpm12(&d) };
-        let proxy_log = fs::read_to_string(d.join("proxy.log")).unwrap_or_default();
-        let txt_regs = fs::read(d.join("txt.regs")).unwrap_or_default();
+        let proxy_log = String::from_utf8_lossy(&read_run_file(&d.join("proxy.log"), &qemu_err)).into_owned();
+        let txt_regs = if self.txt { read_run_file(&d.join("txt.regs"), &qemu_err) } else { vec![] };
         // The launcher's TXT heap (qemu-tests/guest/launcher/txt.h).
         let txt_heap = if self.txt { ram(0x60_0000, 0x1_0000) } else { vec![] };
-        let trace = fs::read_to_string(d.join("qemu-trace.log")).unwrap_or_default();
+        let trace = String::from_utf8_lossy(&read_run_file(&d.join("qemu-trace.log"), &qemu_err)).into_owned();
         let tpm_commands_at_locality_2 = count_commands_at_locality(&trace, 2);
         LaunchResult {
             status,
@@ -606,9 +606,11 @@ impl LaunchResult {
         })
     }
 
-    /// A TXT private-space register after the run (0 if never written).
+    /// A TXT private-space register after the run (0 if never written; a
+    /// non-TXT launch has none: the test fails).
     pub fn txt_reg(&self, off: usize) -> u64 {
-        self.txt_regs.get(off..off + 8).map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap()))
+        let b = self.txt_regs.get(off..off + 8).unwrap_or_else(|| panic!("TXT register {off:#x}: not a TXT launch"));
+        u64::from_le_bytes(b.try_into().unwrap())
     }
 
     pub fn handed_off(&self) -> bool {
@@ -766,7 +768,7 @@ fn check_placements(loaders: &[(PathBuf, u64)], memory_mib: u32) {
         (0x50_0000, 0x70_0000, "the mailbox and TXT tables (5-7 MiB)".into()),
     ];
     for (f, at) in loaders {
-        let len = fs::metadata(f).map(|m| m.len()).unwrap_or(0);
+        let len = fs::metadata(f).unwrap_or_else(|e| panic!("{}: {e}", f.display())).len();
         let (s, e) = (*at, at + len);
         assert!(e <= ram, "{} at {at:#x} ends beyond guest RAM ({memory_mib} MiB)", f.display());
         for (rs, re, what) in &ranges {
@@ -835,16 +837,24 @@ fn count_commands_at_locality(trace: &str, l: u32) -> usize {
     n
 }
 
-/// `len` bytes of a file at `at` (guest RAM is a 1 GiB file: read what is needed).
+/// `len` bytes of a file at `at` (guest RAM is a 1 GiB file: read what is
+/// needed). A missing file or one that ends before `at + len` fails the
+/// test: zeros in its place would pass every `== 0` check.
 fn read_at(path: &Path, at: u64, len: usize) -> Vec<u8> {
     use std::io::{Seek, SeekFrom};
     let mut buf = vec![0; len];
-    if let Ok(mut f) = fs::File::open(path) {
-        if f.seek(SeekFrom::Start(at)).is_ok() {
-            let _ = f.read_exact(&mut buf);
-        }
-    }
+    let mut f = fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    f.seek(SeekFrom::Start(at))
+        .and_then(|_| f.read_exact(&mut buf))
+        .unwrap_or_else(|e| panic!("{}: {len} bytes at {at:#x}: {e}", path.display()));
     buf
+}
+
+/// A file QEMU, swtpm or the proxy must have written during the run; a
+/// missing one fails the test (an empty stand-in would read as "nothing
+/// happened", which some assertions expect).
+fn read_run_file(path: &Path, qemu_err: &str) -> Vec<u8> {
+    fs::read(path).unwrap_or_else(|e| panic!("{}: {e}\n--- qemu stderr ---\n{qemu_err}", path.display()))
 }
 
 /// Read PCR 17/18 of every bank from the still-running swtpm with Debian's

@@ -174,7 +174,7 @@ fn direct_boot(iommu: bool, xen_args: &str) -> Direct {
     }
     let _ = proxy.kill();
     let _ = proxy.wait();
-    let serial = String::from_utf8_lossy(&fs::read(d.join("serial.log")).unwrap_or_default()).into_owned();
+    let serial = String::from_utf8_lossy(&fs::read(d.join("serial.log")).expect("QEMU wrote serial.log")).into_owned();
     let host_pcrs = read_pcrs_tpm2_tools(d);
     if let Some(pid) = fs::read_to_string(d.join("swtpm.pid")).ok().and_then(|s| s.trim().parse::<u32>().ok()) {
         let _ = Command::new("kill").arg(pid.to_string()).status();
