@@ -645,6 +645,26 @@ impl LaunchResult {
     }
 }
 
+/// The general registers every hand-off sets, both AMD modes and TXT
+/// (`docs/design.md`, hand-off table; `skl_handoff` in
+/// `skl/src/hw/entry_common.S`): EIP = `entry` (the kernel's own entry
+/// symbol), EBX and ESI as the mode gives them, EAX = 0x36D76289,
+/// EBP = EDX = SLB (MLE) base, ESP = base + 64 KiB, ECX = 0 and EDI = the
+/// entry address (design.md's table says EDI = 0, but `skl_handoff`
+/// jumps through EDI; pinned here to what SKL does).
+pub fn assert_handoff_regs(r: &LaunchResult, slb_base: u32, entry: u32, ebx: u32, esi: u32) {
+    let reg = |n: &str| *r.report.regs.get(n).unwrap_or_else(|| panic!("no register {n}\n{}", r.summary()));
+    assert_eq!(reg("entry"), entry, "EIP = the kernel's entry");
+    assert_eq!(reg("ebx"), ebx, "EBX");
+    assert_eq!(reg("esi"), esi, "ESI = boot parameters");
+    assert_eq!(reg("eax"), 0x36d7_6289, "EAX = Multiboot2 magic");
+    assert_eq!(reg("ebp"), slb_base, "EBP = SLB base");
+    assert_eq!(reg("edx"), slb_base, "EDX = SLB base");
+    assert_eq!(reg("esp"), slb_base + 0x1_0000, "ESP = SLB base + 64 KiB");
+    assert_eq!(reg("ecx"), 0, "ECX = 0");
+    assert_eq!(reg("edi"), entry, "EDI = entry (skl_handoff jumps through it)");
+}
+
 /// The launcher's placement record at guest 0x0050_0800 (`docs/test-contract.md`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Plan {

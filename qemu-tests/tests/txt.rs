@@ -75,11 +75,8 @@ fn assert_handoff(r: &LaunchResult, base: u32) {
     let reg = |n: &str| *r.report.regs.get(n).unwrap_or_else(|| panic!("no register {n}\n{}", r.summary()));
     let dlme = dlme_from_elf32(&fs::read(artifact("qemu-tests/kernel.elf")).unwrap());
     let entry = dlme.base + dlme.entry_offset;
-    assert_eq!(reg("entry"), entry);
-    assert_eq!(reg("ebx"), entry, "EBX = EIP = DLME entry (DLME mode)");
-    assert_eq!(reg("ebp"), base, "EBP = MLE base");
-    assert_eq!(reg("esi"), r.report.mbi.expect("kernel reported its MBI").0, "ESI = MBI");
-    assert_eq!(reg("eax"), 0x36d7_6289);
+    // EBX = EIP = DLME entry (DLME mode), EBP = EDX = MLE base, ESI = MBI, ...
+    qemu_tests::assert_handoff_regs(r, base, entry, entry, r.report.mbi.expect("kernel reported its MBI").0);
     assert_eq!(reg("cr0") & 0xE000_0001, 1, "protected mode, paging off, caches on");
     assert_eq!(reg("efer") & 0x500, 0, "EFER.LME/LMA clear");
     assert_eq!(reg("eflags") & 0x200, 0, "interrupts off");
@@ -183,7 +180,11 @@ fn txt_multiboot2_mode_measures_the_policy() {
     let module = b"module for the TXT launch".to_vec();
     let r = legacy().kernel(artifact("qemu-tests/kernel-plain.elf")).module(module.clone(), "m0").run();
     assert_eq!(r.status, Some(33), "{}", r.summary());
-    assert_eq!(r.report.regs["ebx"], r.report.mbi.expect("MBI reported").0, "Multiboot2: EBX = MBI");
+    let mbi_addr = r.report.mbi.expect("MBI reported").0;
+    let plain = dlme_from_elf32(&fs::read(artifact("qemu-tests/kernel-plain.elf")).unwrap());
+    assert!(!plain.has_mle_header);
+    let entry = plain.base + plain.entry_offset;
+    qemu_tests::assert_handoff_regs(&r, 0x0200_0000, entry, mbi_addr, mbi_addr);
     let (pcrs, events) = predict::replay_tcg2_until(&r.log, heap_log_next(&r.txt_heap));
     let texts: Vec<&str> = events.iter().map(|e| e.2.trim_end_matches('\0')).collect();
     assert_eq!(
