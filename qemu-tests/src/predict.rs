@@ -97,6 +97,38 @@ pub fn pcr17_after_skl(alg: &str, skl: &[u8], dlme: &Dlme) -> Vec<u8> {
     extend(alg, &p, &dlme.bytes)
 }
 
+/// PCR 17 after an Intel TXT launch of skl-txt.bin: SINIT's MLE
+/// measurement (as the DRTM proxy emulates it: the MLE's measured bytes,
+/// header word 1), the 4-byte LE entry offset, the DLME, then `modules` in
+/// order (Multiboot2 mode: the policy's PCR 17 entries).
+pub fn pcr17_after_txt(alg: &str, mle: &[u8], dlme: &Dlme, modules: &[&[u8]]) -> Vec<u8> {
+    let n = u16::from_le_bytes([mle[2], mle[3]]) as usize;
+    let p = extend(alg, &zero(alg), &mle[..n]);
+    let p = extend(alg, &p, &dlme.entry_offset.to_le_bytes());
+    let p = extend(alg, &p, &dlme.bytes);
+    modules.iter().fold(p, |p, m| extend(alg, &p, m))
+}
+
+/// PCR 18 after SKL's Multiboot2 mode (GRUB's policy): the MBI as the
+/// kernel got it, then the SLRT's `size` bytes as the bootloader wrote
+/// them. `slrt` is the table after the launch: bit 0 (MEASURED) of each
+/// policy entry's flags, which SKL sets after measuring, is cleared here
+/// (the policy is found by walking the entries; panics if there is none).
+pub fn pcr18_after_multiboot2(alg: &str, mbi: &[u8], slrt: &[u8]) -> Vec<u8> {
+    let rd32 = |o: usize| u32::from_le_bytes(slrt[o..o + 4].try_into().unwrap()) as usize;
+    let mut t = slrt[..rd32(8)].to_vec();
+    let mut o = 16;
+    while rd32(o) != 3 {
+        assert_ne!(rd32(o), 0xFFFF, "SLRT without a DRTM policy");
+        o += rd32(o + 4);
+    }
+    let n = u16::from_le_bytes([t[o + 14], t[o + 15]]) as usize;
+    for i in 0..n {
+        t[o + 16 + 56 * i + 4] &= !1;
+    }
+    extend(alg, &extend(alg, &zero(alg), mbi), &t)
+}
+
 /// PCR values by (bank, index).
 pub type Pcrs = std::collections::BTreeMap<(String, u32), Vec<u8>>;
 
