@@ -175,31 +175,6 @@ impl TxtReg {
     }
 }
 
-/// TXT.STS bits (SDG B.1.1).
-pub mod sts {
-    pub const SENTER_DONE: u64 = 1 << 0;
-    pub const SEXIT_DONE: u64 = 1 << 1;
-    pub const MEM_CONFIG_LOCK: u64 = 1 << 6;
-    pub const PRIVATE_OPEN: u64 = 1 << 7;
-    pub const LOCALITY1_OPEN: u64 = 1 << 15;
-    pub const LOCALITY2_OPEN: u64 = 1 << 16;
-}
-
-/// TXT.ESTS bits (SDG B.1.2).
-pub mod ests {
-    /// Sticky until power cycle; blocks SENTER.
-    pub const TXT_RESET: u64 = 1 << 0;
-    /// What tboot and L16 write to clear ESTS after launch.
-    pub const CLEAR_ALL: u64 = 0xFFFF_FFFF;
-}
-
-/// TXT.E2STS bits (SDG B.1; bits 0 and 2 from coreboot).
-pub mod e2sts {
-    pub const SLP_ENTRY_ERROR: u64 = 1 << 0;
-    pub const SECRETS: u64 = 1 << 1;
-    pub const BLOCK_MEM: u64 = 1 << 2;
-}
-
 /// TXT.VER.FSBIF / VER.QPIIF: production-fused chipset.
 pub const VER_PRODUCTION_FUSED: u64 = 1 << 31;
 
@@ -209,53 +184,54 @@ pub const CMD_WRITE: u64 = 1;
 /// Intel's PCI vendor ID, as DIDVID reads through an open private space.
 pub const INTEL_VID: u16 = 0x8086;
 
-/// A TXT.STS value.
+/// A TXT.STS value (SDG B.1.1). Bits outside the named ones are kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Sts(pub u64);
 
+bitflags::bitflags! {
+    impl Sts: u64 {
+        const SENTER_DONE = 1 << 0;
+        const SEXIT_DONE = 1 << 1;
+        const MEM_CONFIG_LOCK = 1 << 6;
+        const PRIVATE_OPEN = 1 << 7;
+        const LOCALITY1_OPEN = 1 << 15;
+        const LOCALITY2_OPEN = 1 << 16;
+    }
+}
+
 impl Sts {
-    pub const fn senter_done(self) -> bool {
-        self.0 & sts::SENTER_DONE != 0
-    }
-    pub const fn sexit_done(self) -> bool {
-        self.0 & sts::SEXIT_DONE != 0
-    }
-    pub const fn mem_config_lock(self) -> bool {
-        self.0 & sts::MEM_CONFIG_LOCK != 0
-    }
-    pub const fn private_open(self) -> bool {
-        self.0 & sts::PRIVATE_OPEN != 0
-    }
-    pub const fn locality1_open(self) -> bool {
-        self.0 & sts::LOCALITY1_OPEN != 0
-    }
-    pub const fn locality2_open(self) -> bool {
-        self.0 & sts::LOCALITY2_OPEN != 0
-    }
     /// SENTER.DONE set and SEXIT.DONE clear: what an MLE must see after
     /// launch (`txt-mle.md` §2 step 1; Llate `slaunch_setup_txt`).
     pub const fn launched(self) -> bool {
-        self.senter_done() && !self.sexit_done()
+        self.intersection(Self::SENTER_DONE.union(Self::SEXIT_DONE)).bits() == Self::SENTER_DONE.bits()
     }
 }
 
-/// A TXT.ESTS value.
+/// A TXT.ESTS value (SDG B.1.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ests(pub u64);
 
-impl Ests {
-    pub const fn txt_reset(self) -> bool {
-        self.0 & ests::TXT_RESET != 0
+bitflags::bitflags! {
+    impl Ests: u64 {
+        /// Sticky until power cycle; blocks SENTER.
+        const TXT_RESET = 1 << 0;
     }
 }
 
-/// A TXT.E2STS value.
+impl Ests {
+    /// What tboot and L16 write to clear ESTS after launch.
+    pub const CLEAR_ALL: Ests = Ests(0xFFFF_FFFF);
+}
+
+/// A TXT.E2STS value (SDG B.1; bits 0 and 2 from coreboot).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct E2sts(pub u64);
 
-impl E2sts {
-    pub const fn secrets(self) -> bool {
-        self.0 & e2sts::SECRETS != 0
+bitflags::bitflags! {
+    impl E2sts: u64 {
+        const SLP_ENTRY_ERROR = 1 << 0;
+        const SECRETS = 1 << 1;
+        const BLOCK_MEM = 1 << 2;
     }
 }
 
@@ -274,10 +250,15 @@ pub enum ErrorSource {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ErrorCode(pub u32);
 
+bitflags::bitflags! {
+    impl ErrorCode: u32 {
+        const VALID = 1 << 31;
+        const SOFTWARE = 1 << 30;
+        const MLE_SOURCE = 1 << 15;
+    }
+}
+
 impl ErrorCode {
-    pub const VALID: u32 = 1 << 31;
-    pub const SOFTWARE: u32 = 1 << 30;
-    pub const MLE_SOURCE: u32 = 1 << 15;
     /// What SINIT leaves after a successful launch.
     pub const SINIT_SUCCESS: ErrorCode = ErrorCode(0xC000_0001);
     /// Base of the MLE-defined error codes (L16 0xC0008001..0xC0008024).
@@ -293,7 +274,7 @@ impl ErrorCode {
     }
     /// Bit 31: the register holds a code at all (0 after the MLE cleared it).
     pub const fn is_valid(self) -> bool {
-        self.0 & Self::VALID != 0
+        self.contains(Self::VALID)
     }
     pub const fn is_sinit_success(self) -> bool {
         self.0 == Self::SINIT_SUCCESS.0
@@ -306,9 +287,9 @@ impl ErrorCode {
     pub const fn source(self) -> Option<ErrorSource> {
         if !self.is_valid() {
             None
-        } else if self.0 & Self::SOFTWARE == 0 {
+        } else if !self.contains(Self::SOFTWARE) {
             Some(ErrorSource::Processor)
-        } else if self.0 & Self::MLE_SOURCE != 0 {
+        } else if self.contains(Self::MLE_SOURCE) {
             Some(ErrorSource::Mle)
         } else {
             Some(ErrorSource::Acm)
@@ -417,13 +398,18 @@ mod tests {
 
     #[test]
     fn status_decoding() {
-        assert!(Sts(sts::SENTER_DONE | sts::PRIVATE_OPEN).launched());
-        assert!(!Sts(sts::SENTER_DONE | sts::SEXIT_DONE).launched());
-        assert!(!Sts(0).launched());
-        let s = Sts(sts::LOCALITY1_OPEN | sts::LOCALITY2_OPEN | sts::MEM_CONFIG_LOCK);
-        assert!(s.locality1_open() && s.locality2_open() && s.mem_config_lock() && !s.private_open());
-        assert!(Ests(1).txt_reset() && !Ests(2).txt_reset());
-        assert!(E2sts(2).secrets() && !E2sts(5).secrets());
+        assert!((Sts::SENTER_DONE | Sts::PRIVATE_OPEN).launched());
+        assert!(!(Sts::SENTER_DONE | Sts::SEXIT_DONE).launched());
+        assert!(!Sts(0).launched() && !Sts::SEXIT_DONE.launched());
+        assert!(Sts(1 << 40 | 1).launched(), "unnamed bits are kept and ignored");
+        let s = Sts::LOCALITY1_OPEN | Sts::LOCALITY2_OPEN | Sts::MEM_CONFIG_LOCK;
+        assert_eq!(s, Sts(0x1_8040));
+        assert!(s.contains(Sts::LOCALITY1_OPEN | Sts::LOCALITY2_OPEN | Sts::MEM_CONFIG_LOCK));
+        assert!(!s.contains(Sts::PRIVATE_OPEN));
+        assert!(Ests(1).contains(Ests::TXT_RESET) && !Ests(2).contains(Ests::TXT_RESET));
+        assert_eq!(Ests::CLEAR_ALL.bits(), 0xFFFF_FFFF);
+        assert!(E2sts(2).contains(E2sts::SECRETS) && !E2sts(5).contains(E2sts::SECRETS));
+        assert_eq!(E2sts(5), E2sts::SLP_ENTRY_ERROR | E2sts::BLOCK_MEM);
     }
 
     #[test]

@@ -48,21 +48,71 @@ pub const REG_EVT_HEAD: u32 = 0x2010;
 pub const REG_EVT_TAIL: u32 = 0x2018;
 pub const REG_STATUS: u32 = 0x2020;
 
-pub const CTRL_IOMMU_EN: u64 = 1 << 0;
-pub const CTRL_CMD_BUF_EN: u64 = 1 << 12;
-/// Every enable bit of the Control register (§3.4.3): IommuEn, HtTunEn,
-/// EventLogEn, EventIntEn, ComWaitIntEn (0-4), CmdBufEn, PPRLogEn, PprIntEn,
-/// PPREn, GTEn, GAEn (12-17), SmiFEn (22), SmiFLogEn (24), GALogEn, GAIntEn
-/// (28-29), DualPprLogEn, DualEventLogEn (30-33), DevTblSegEn (34-36),
-/// PrivAbrtEn (37-38), PprAutoRspEn, MarcEn, BlkStopMrkEn, PprAutoRspAon
-/// (39-42). Configuration bits outside it (Coherent, Isoc, PassPW…) are
-/// the firmware's and stay as they are.
-pub const CTRL_ENABLES: u64 = 0x1F | (0x3F << 12) | (1 << 22) | (1 << 24) | (0x3F << 28) | (0xFF << 34);
-/// Status (§3.4.12): EventOverflow, EventLogInt, ComWaitInt are write-1-to-clear.
-const STATUS_W1C: u64 = 0x7;
-/// Status: the IOMMU is fetching commands. The command buffer's base, head
-/// and tail may be changed only while it is clear.
-pub const STATUS_CMD_BUF_RUN: u64 = 1 << 4;
+bitflags::bitflags! {
+    /// The Control register (§3.4.3). Multi-bit fields are named as one
+    /// flag with all their bits; configuration bits outside the enables
+    /// (Coherent, Isoc, PassPW…) are the firmware's and are kept as read.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct Control: u64 {
+        const IOMMU_EN = 1 << 0;
+        const HT_TUN_EN = 1 << 1;
+        const EVENT_LOG_EN = 1 << 2;
+        const EVENT_INT_EN = 1 << 3;
+        const COM_WAIT_INT_EN = 1 << 4;
+        const CMD_BUF_EN = 1 << 12;
+        const PPR_LOG_EN = 1 << 13;
+        const PPR_INT_EN = 1 << 14;
+        const PPR_EN = 1 << 15;
+        const GT_EN = 1 << 16;
+        const GA_EN = 1 << 17;
+        const SMIF_EN = 1 << 22;
+        const SMIF_LOG_EN = 1 << 24;
+        const GA_LOG_EN = 1 << 28;
+        const GA_INT_EN = 1 << 29;
+        const DUAL_PPR_LOG_EN = 0b11 << 30;
+        const DUAL_EVENT_LOG_EN = 0b11 << 32;
+        const DEV_TBL_SEG_EN = 0b111 << 34;
+        const PRIV_ABRT_EN = 0b11 << 37;
+        const PPR_AUTO_RSP_EN = 1 << 39;
+        const MARC_EN = 1 << 40;
+        const BLK_STOP_MRK_EN = 1 << 41;
+        const PPR_AUTO_RSP_AON = 1 << 42;
+        /// The enable bits SKL clears before reprogramming: all of the
+        /// above but PprAutoRspAon (bit 42), which the mask this replaced
+        /// (`0xFF << 34`) left out; kept as it was.
+        const ENABLES = Self::IOMMU_EN.bits() | Self::HT_TUN_EN.bits() | Self::EVENT_LOG_EN.bits()
+            | Self::EVENT_INT_EN.bits() | Self::COM_WAIT_INT_EN.bits() | Self::CMD_BUF_EN.bits()
+            | Self::PPR_LOG_EN.bits() | Self::PPR_INT_EN.bits() | Self::PPR_EN.bits() | Self::GT_EN.bits()
+            | Self::GA_EN.bits() | Self::SMIF_EN.bits() | Self::SMIF_LOG_EN.bits() | Self::GA_LOG_EN.bits()
+            | Self::GA_INT_EN.bits() | Self::DUAL_PPR_LOG_EN.bits() | Self::DUAL_EVENT_LOG_EN.bits()
+            | Self::DEV_TBL_SEG_EN.bits() | Self::PRIV_ABRT_EN.bits() | Self::PPR_AUTO_RSP_EN.bits()
+            | Self::MARC_EN.bits() | Self::BLK_STOP_MRK_EN.bits();
+        const _ = !0;
+    }
+}
+
+bitflags::bitflags! {
+    /// The Status register (§3.4.12).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct Status: u64 {
+        const EVENT_OVERFLOW = 1 << 0;
+        const EVENT_LOG_INT = 1 << 1;
+        const COM_WAIT_INT = 1 << 2;
+        /// The IOMMU is fetching commands. The command buffer's base, head
+        /// and tail may be changed only while it is clear.
+        const CMD_BUF_RUN = 1 << 4;
+        /// The write-1-to-clear bits.
+        const W1C = Self::EVENT_OVERFLOW.bits() | Self::EVENT_LOG_INT.bits() | Self::COM_WAIT_INT.bits();
+        const _ = !0;
+    }
+}
+
+// Raw values of the bits above, for the host tests and the fake fabric.
+pub const CTRL_IOMMU_EN: u64 = Control::IOMMU_EN.bits();
+pub const CTRL_CMD_BUF_EN: u64 = Control::CMD_BUF_EN.bits();
+pub const CTRL_ENABLES: u64 = Control::ENABLES.bits();
+pub const STATUS_CMD_BUF_RUN: u64 = Status::CMD_BUF_RUN.bits();
+const _: () = assert!(CTRL_ENABLES == 0x1F | (0x3F << 12) | (1 << 22) | (1 << 24) | (0x3F << 28) | (0xFF << 34));
 /// Extended feature register: INVALIDATE_IOMMU_ALL supported.
 const EFR_IA_SUP: u64 = 1 << 6;
 /// Log2 of 256 entries of 16 bytes = 4 KiB: the smallest command buffer
@@ -219,8 +269,8 @@ fn probe<F: Fabric + ?Sized>(
 #[inline(never)]
 pub fn program<F: Fabric + ?Sized>(f: &mut F, iommu: &Iommu, t: &TableAddrs) -> Result<(), DmaError> {
     let b = iommu.base;
-    let ctrl = f.mmio_read(b, REG_CONTROL);
-    f.mmio_write(b, REG_CONTROL, ctrl & !CTRL_ENABLES);
+    let ctrl = Control::from_bits_retain(f.mmio_read(b, REG_CONTROL));
+    f.mmio_write(b, REG_CONTROL, ctrl.difference(Control::ENABLES).bits());
     wait_cmd_buf_stopped(f, b)?;
     let devtab = t.dev_table.as_u64() | (DEV_TABLE_ENTRIES as u64 * 32 / 4096 - 1);
     f.mmio_write(b, REG_DEV_TABLE, devtab);
@@ -233,11 +283,12 @@ pub fn program<F: Fabric + ?Sized>(f: &mut F, iommu: &Iommu, t: &TableAddrs) -> 
     f.mmio_write(b, REG_EVT_BASE, 0);
     f.mmio_write(b, REG_EVT_HEAD, 0);
     f.mmio_write(b, REG_EVT_TAIL, 0);
-    f.mmio_write(b, REG_STATUS, STATUS_W1C);
-    let on = (ctrl & !CTRL_ENABLES) | CTRL_CMD_BUF_EN;
+    f.mmio_write(b, REG_STATUS, Status::W1C.bits());
+    let on = ctrl.difference(Control::ENABLES).union(Control::CMD_BUF_EN);
+    f.mmio_write(b, REG_CONTROL, on.bits());
+    let on = on.union(Control::IOMMU_EN).bits();
     f.mmio_write(b, REG_CONTROL, on);
-    f.mmio_write(b, REG_CONTROL, on | CTRL_IOMMU_EN);
-    for (reg, want) in [(REG_DEV_TABLE, devtab), (REG_EXCL_BASE, 0), (REG_CONTROL, on | CTRL_IOMMU_EN)] {
+    for (reg, want) in [(REG_DEV_TABLE, devtab), (REG_EXCL_BASE, 0), (REG_CONTROL, on)] {
         let got = f.mmio_read(b, reg);
         if got != want {
             return Err(DmaError::IommuNoResponse { base: b.as_u64(), reg, value: got });
@@ -311,7 +362,7 @@ fn batch<F: Fabric + ?Sized>(
         return Err(DmaError::IommuTimeout { base: b.as_u64(), head });
     }
     let ctrl = f.mmio_read(b, REG_CONTROL);
-    f.mmio_write(b, REG_CONTROL, ctrl & !CTRL_CMD_BUF_EN);
+    f.mmio_write(b, REG_CONTROL, Control::from_bits_retain(ctrl).difference(Control::CMD_BUF_EN).bits());
     wait_cmd_buf_stopped(f, b)?;
     f.mmio_write(b, REG_CMD_HEAD, off);
     f.mmio_write(b, REG_CMD_TAIL, off);
@@ -322,7 +373,7 @@ fn batch<F: Fabric + ?Sized>(
 /// Bounded wait for Status.CmdBufRun to clear after CmdBufEn was cleared.
 fn wait_cmd_buf_stopped<F: Fabric + ?Sized>(f: &mut F, b: PhysAddr) -> Result<(), DmaError> {
     for _ in 0..WAIT_POLLS {
-        if f.mmio_read(b, REG_STATUS) & STATUS_CMD_BUF_RUN == 0 {
+        if !Status::from_bits_retain(f.mmio_read(b, REG_STATUS)).contains(Status::CMD_BUF_RUN) {
             return Ok(());
         }
     }
@@ -333,11 +384,11 @@ fn wait_cmd_buf_stopped<F: Fabric + ?Sized>(f: &mut F, b: PhysAddr) -> Result<()
 /// command buffer has stopped: the IOMMU then translates nothing and its
 /// base registers may be reprogrammed.
 pub fn disable<F: Fabric + ?Sized>(f: &mut F, iommu: &Iommu) -> Result<(), DmaError> {
-    let ctrl = f.mmio_read(iommu.base, REG_CONTROL);
-    f.mmio_write(iommu.base, REG_CONTROL, ctrl & !CTRL_ENABLES);
+    let ctrl = Control::from_bits_retain(f.mmio_read(iommu.base, REG_CONTROL));
+    f.mmio_write(iommu.base, REG_CONTROL, ctrl.difference(Control::ENABLES).bits());
     wait_cmd_buf_stopped(f, iommu.base)?;
     let after = f.mmio_read(iommu.base, REG_CONTROL);
-    if after & CTRL_IOMMU_EN != 0 {
+    if Control::from_bits_retain(after).contains(Control::IOMMU_EN) {
         return Err(DmaError::IommuNoResponse { base: iommu.base.as_u64(), reg: REG_CONTROL, value: after });
     }
     Ok(())
@@ -351,7 +402,7 @@ pub fn verify<F: Fabric + ?Sized>(f: &mut F, iommu: &Iommu) -> Result<(), DmaErr
         return Err(DmaError::DeviceTableChanged { index: i as u16 });
     }
     let ctrl = f.mmio_read(iommu.base, REG_CONTROL);
-    if ctrl & CTRL_IOMMU_EN == 0 || f.mmio_read(iommu.base, REG_EXCL_BASE) & 1 != 0 {
+    if !Control::from_bits_retain(ctrl).contains(Control::IOMMU_EN) || f.mmio_read(iommu.base, REG_EXCL_BASE) & 1 != 0 {
         return Err(DmaError::IommuNoResponse { base: iommu.base.as_u64(), reg: REG_CONTROL, value: ctrl });
     }
     Ok(())

@@ -1,6 +1,7 @@
 //! CPU mode changes and the defined stop.
 
 use super::port::{outb, post_code};
+use x86_64::registers::model_specific::Msr;
 
 extern "C" {
     /// `entry_common.S`: back to 32-bit protected mode, paging off, registers as
@@ -66,12 +67,8 @@ pub fn stop(code: u16) -> ! {
 /// Read a model-specific register. Callers name only MSRs the running
 /// family has (a missing one faults, and with IDT limit 0 that resets).
 pub fn rdmsr(msr: u32) -> u64 {
-    let (lo, hi): (u32, u32);
     // SAFETY: rdmsr reads a register into EDX:EAX and touches no memory.
-    unsafe {
-        core::arch::asm!("rdmsr", in("ecx") msr, out("eax") lo, out("edx") hi, options(nomem, nostack, preserves_flags))
-    }
-    (hi as u64) << 32 | lo as u64
+    unsafe { Msr::new(msr).read() }
 }
 
 /// Write a model-specific register.
@@ -83,9 +80,7 @@ pub fn rdmsr(msr: u32) -> u64 {
 /// sequences allow).
 pub(crate) unsafe fn wrmsr(msr: u32, v: u64) {
     // SAFETY: the caller vouches for the MSR and the value (above).
-    unsafe {
-        core::arch::asm!("wrmsr", in("ecx") msr, in("eax") v as u32, in("edx") (v >> 32) as u32, options(nomem, nostack))
-    }
+    unsafe { Msr::new(msr).write(v) }
 }
 
 /// CPUID leaf `leaf` (subleaf 0): (EAX, EBX, ECX, EDX).

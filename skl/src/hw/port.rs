@@ -2,15 +2,17 @@
 //! engine, a chipset or a reset, so only the caller can say a given port
 //! and value are harmless. The safe functions name their port.
 
+use x86_64::instructions::port::{PortReadOnly, PortWriteOnly};
+
 /// Write a byte to an I/O port.
 ///
 /// # Safety
 /// `port` and `v` must not change memory Rust code can see or the CPU's
 /// execution (no DMA engine, no chipset register that remaps memory).
 pub(crate) unsafe fn outb(port: u16, v: u8) {
-    // SAFETY: the caller vouches for port and value (above); the asm
+    // SAFETY: the caller vouches for port and value (above); `out dx, al`
     // touches no memory and no stack.
-    unsafe { core::arch::asm!("out dx, al", in("dx") port, in("al") v, options(nomem, nostack, preserves_flags)) }
+    unsafe { PortWriteOnly::<u8>::new(port).write(v) }
 }
 
 /// Write a dword to an I/O port.
@@ -19,24 +21,20 @@ pub(crate) unsafe fn outb(port: u16, v: u8) {
 /// As for [`outb`].
 pub(crate) unsafe fn outl(port: u16, v: u32) {
     // SAFETY: as for `outb`.
-    unsafe { core::arch::asm!("out dx, eax", in("dx") port, in("eax") v, options(nomem, nostack, preserves_flags)) }
+    unsafe { PortWriteOnly::<u32>::new(port).write(v) }
 }
 
 /// Read a byte from an I/O port.
 pub fn inb(port: u16) -> u8 {
-    let v: u8;
     // SAFETY: a port read writes only AL; device side effects of reads
     // (the UART status, PCI CONFIG_DATA) change no memory.
-    unsafe { core::arch::asm!("in al, dx", out("al") v, in("dx") port, options(nomem, nostack, preserves_flags)) }
-    v
+    unsafe { PortReadOnly::<u8>::new(port).read() }
 }
 
 /// Read a dword from an I/O port.
 pub fn inl(port: u16) -> u32 {
-    let v: u32;
     // SAFETY: as for `inb`.
-    unsafe { core::arch::asm!("in eax, dx", out("eax") v, in("dx") port, options(nomem, nostack, preserves_flags)) }
-    v
+    unsafe { PortReadOnly::<u32>::new(port).read() }
 }
 
 /// POST-code port: the low byte of a launch error code shows on debug cards.

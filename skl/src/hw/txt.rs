@@ -6,6 +6,7 @@ use core::arch::asm;
 use skl_bootinfo::slrt::IntelInfo;
 use skl_bootinfo::txt::regs::Space;
 use skl_bootinfo::txt::TxtReg;
+use x86_64::registers::control::{Cr0, Cr0Flags};
 
 use super::cpu::{cpuid, rdmsr, wrmsr};
 use crate::txt::mle::TxtCpu;
@@ -111,15 +112,14 @@ impl TxtCpu for HwTxtCpu {
         // MTRRs off, write, WBINVD, TLB flush, MTRRs on, caches on. No
         // `nomem`: the compiler must not move memory accesses across a
         // change of how memory is cached.
-        let cr0: u64;
-        // SAFETY: reads CR0 only.
-        unsafe { asm!("mov {0}, cr0", out(reg) cr0, options(nomem, nostack)) };
+        let cr0 = Cr0::read_raw();
+        let caching = (Cr0Flags::CACHE_DISABLE | Cr0Flags::NOT_WRITE_THROUGH).bits();
         // SAFETY: caches off with a write-back of everything cached, then a
         // TLB flush: memory stays coherent; interrupts are off and this is
         // the only CPU running.
         unsafe {
             asm!("mov cr0, {0}", "wbinvd", "mov {1}, cr3", "mov cr3, {1}",
-                 in(reg) (cr0 | 1 << 30) & !(1 << 29), out(reg) _, options(nostack))
+                 in(reg) (cr0 | Cr0Flags::CACHE_DISABLE.bits()) & !Cr0Flags::NOT_WRITE_THROUGH.bits(), out(reg) _, options(nostack))
         };
         // SAFETY: MTRRs off (E = 0) while caching is off, as the SDM sequence says.
         unsafe { wrmsr(IA32_MTRR_DEF_TYPE, rdmsr(IA32_MTRR_DEF_TYPE) & !(1 << 11)) };
@@ -141,7 +141,7 @@ impl TxtCpu for HwTxtCpu {
         // SAFETY: MTRRs on with the checked pairs and the saved default type.
         unsafe { wrmsr(IA32_MTRR_DEF_TYPE, info.default_mem_type.get()) };
         // SAFETY: caches back on (CD and NW clear, as entry_common.S left them).
-        unsafe { asm!("mov cr0, {0}", in(reg) cr0 & !(3 << 29), options(nostack)) };
+        unsafe { asm!("mov cr0, {0}", in(reg) cr0 & !caching, options(nostack)) };
         // SAFETY: `mle::prepare` checked the saved value differs from the
         // live one only in the bits SENTER changes, and does not disable NX.
         unsafe { wrmsr(IA32_MISC_ENABLE, info.saved_misc_enable_msr.get()) };

@@ -22,16 +22,54 @@ const CTRL_CMD_HADDR: usize = 0x60;
 const CTRL_RSP_SIZE: usize = 0x64;
 const CTRL_RSP_ADDR: usize = 0x68;
 
-const LOC_STATE_VALID: u32 = 1 << 7;
-const LOC_STATE_ASSIGNED: u32 = 1 << 1;
-const LOC_CTRL_REQUEST: u8 = 1 << 0;
-const LOC_CTRL_RELINQUISH: u8 = 1 << 1;
-const CTRL_REQ_CMD_READY: u8 = 1 << 0;
-const CTRL_REQ_GO_IDLE: u8 = 1 << 1;
-const CTRL_STS_ERROR: u32 = 1 << 0;
-const CTRL_STS_IDLE: u32 = 1 << 1;
-/// INTF_ID.CapLocality: localities other than 0 are implemented.
-pub const INTF_CAP_LOCALITY: u32 = 1 << 8;
+bitflags::bitflags! {
+    /// TPM_LOC_STATE_x (PTP §6.5.3.3).
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    struct LocState: u32 {
+        const VALID = 1 << 7;
+        /// activeLocality (bits 4:2): which locality is assigned.
+        const ACTIVE_LOCALITY = 7 << 2;
+        const ASSIGNED = 1 << 1;
+    }
+}
+
+bitflags::bitflags! {
+    /// TPM_LOC_CTRL_x (PTP §6.5.3.4).
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    struct LocCtrl: u8 {
+        const REQUEST = 1 << 0;
+        const RELINQUISH = 1 << 1;
+    }
+}
+
+bitflags::bitflags! {
+    /// TPM_CRB_CTRL_REQ_x (PTP §6.5.3.5).
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    struct CtrlReq: u8 {
+        const CMD_READY = 1 << 0;
+        const GO_IDLE = 1 << 1;
+    }
+}
+
+bitflags::bitflags! {
+    /// TPM_CRB_CTRL_STS_x (PTP §6.5.3.6).
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    struct CtrlSts: u32 {
+        const ERROR = 1 << 0;
+        const IDLE = 1 << 1;
+        const _ = !0;
+    }
+}
+
+bitflags::bitflags! {
+    /// TPM_CRB_INTF_ID_x (PTP §6.5.3.2), the bits SKL reads.
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    pub struct IntfId: u32 {
+        /// CapLocality: localities other than 0 are implemented.
+        const CAP_LOCALITY = 1 << 8;
+        const _ = !0;
+    }
+}
 
 /// As for TIS (`tis.rs`): long enough at ~0.1 µs per MMIO read.
 const POLLS_SHORT: u32 = 20_000_000;
@@ -50,7 +88,7 @@ impl<M: Mmio> Crb<M> {
     /// Take locality `l` of a CRB TPM whose INTF_ID (read from locality 0)
     /// is `intf_id`.
     pub fn open(mmio: M, intf_id: u32, l: Locality) -> Result<Self, TpmError> {
-        if l != Locality::ZERO && intf_id & INTF_CAP_LOCALITY == 0 {
+        if l != Locality::ZERO && !IntfId::from_bits_retain(intf_id).contains(IntfId::CAP_LOCALITY) {
             return Err(TpmError::LocalityNotSupported(l.get()));
         }
         let mut crb = Crb { mmio, active: None };
@@ -100,9 +138,9 @@ impl<M: Mmio> TpmTransport for Crb<M> {
         if self.mmio.read32(base + LOC_STATE) == u32::MAX {
             return Err(TpmError::NoDevice { access: 0xFF });
         }
-        self.mmio.write8(base + LOC_CTRL, LOC_CTRL_REQUEST);
-        let want = LOC_STATE_VALID | LOC_STATE_ASSIGNED | ((l.get() as u32) << 2);
-        let mask = LOC_STATE_VALID | LOC_STATE_ASSIGNED | (7 << 2);
+        self.mmio.write8(base + LOC_CTRL, LocCtrl::REQUEST.bits());
+        let want = (LocState::VALID | LocState::ASSIGNED).bits() | ((l.get() as u32) << 2);
+        let mask = (LocState::VALID | LocState::ASSIGNED | LocState::ACTIVE_LOCALITY).bits();
         self.wait32(base + LOC_STATE, mask, want, POLLS_SHORT).map_err(|_| TpmError::LocalityTimeout(l.get()))?;
         self.active = Some(l);
         Ok(())
@@ -111,18 +149,18 @@ impl<M: Mmio> TpmTransport for Crb<M> {
     fn relinquish_locality(&mut self) {
         if let Some(l) = self.active.take() {
             let base = loc_base(l);
-            self.mmio.write8(base + CTRL_REQ, CTRL_REQ_GO_IDLE);
-            self.mmio.write8(base + LOC_CTRL, LOC_CTRL_RELINQUISH);
+            self.mmio.write8(base + CTRL_REQ, CtrlReq::GO_IDLE.bits());
+            self.mmio.write8(base + LOC_CTRL, LocCtrl::RELINQUISH.bits());
         }
     }
 
     fn transmit<'r>(&mut self, cmd: &[u8], rsp: &'r mut [u8]) -> Result<&'r [u8], TpmError> {
         let base = loc_base(self.active.ok_or(TpmError::LocalityTimeout(0xFF))?);
-        self.mmio.write8(base + CTRL_REQ, CTRL_REQ_CMD_READY);
-        self.wait32(base + CTRL_REQ, CTRL_REQ_CMD_READY as u32, 0, POLLS_SHORT)
+        self.mmio.write8(base + CTRL_REQ, CtrlReq::CMD_READY.bits());
+        self.wait32(base + CTRL_REQ, CtrlReq::CMD_READY.bits() as u32, 0, POLLS_SHORT)
             .map_err(|v| TpmError::ReadyTimeout { sts: v as u8 })?;
         let sts = self.mmio.read32(base + CTRL_STS);
-        if sts & (CTRL_STS_ERROR | CTRL_STS_IDLE) != 0 {
+        if CtrlSts::from_bits_retain(sts).intersects(CtrlSts::ERROR | CtrlSts::IDLE) {
             return Err(TpmError::ReadyTimeout { sts: sts as u8 });
         }
         let cmd_addr =
@@ -141,8 +179,8 @@ impl<M: Mmio> TpmTransport for Crb<M> {
         }
         self.write32(base + CTRL_START, 1);
         self.wait32(base + CTRL_START, 1, 0, POLLS_LONG).map_err(|v| TpmError::ResponseTimeout { sts: v as u8 })?;
-        if self.mmio.read32(base + CTRL_STS) & CTRL_STS_ERROR != 0 {
-            return Err(TpmError::FifoProtocol { sts: CTRL_STS_ERROR as u8 });
+        if CtrlSts::from_bits_retain(self.mmio.read32(base + CTRL_STS)).contains(CtrlSts::ERROR) {
+            return Err(TpmError::FifoProtocol { sts: CtrlSts::ERROR.bits() as u8 });
         }
         for (i, slot) in rsp.iter_mut().take(10).enumerate() {
             *slot = self.mmio.read8(r + i);

@@ -12,15 +12,31 @@ const STS: usize = 0x18;
 const BURST_COUNT: usize = 0x19;
 const DATA_FIFO: usize = 0x24;
 
-const ACCESS_VALID: u8 = 0x80;
-const ACCESS_ACTIVE_LOCALITY: u8 = 0x20;
-const ACCESS_REQUEST_USE: u8 = 0x02;
+bitflags::bitflags! {
+    /// TPM_ACCESS_x (PTP §6.5.2.3).
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    struct Access: u8 {
+        const VALID = 0x80;
+        const ACTIVE_LOCALITY = 0x20;
+        const REQUEST_USE = 0x02;
+        /// VALID and ACTIVE_LOCALITY: this locality is ours.
+        const HELD = Self::VALID.bits() | Self::ACTIVE_LOCALITY.bits();
+        const _ = !0;
+    }
+}
 
-const STS_VALID: u8 = 0x80;
-const STS_COMMAND_READY: u8 = 0x40;
-const STS_GO: u8 = 0x20;
-const STS_DATA_AVAIL: u8 = 0x10;
-const STS_EXPECT: u8 = 0x08;
+bitflags::bitflags! {
+    /// TPM_STS_x, low byte (PTP §6.5.2.5).
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    struct Sts: u8 {
+        const VALID = 0x80;
+        const COMMAND_READY = 0x40;
+        const GO = 0x20;
+        const DATA_AVAIL = 0x10;
+        const EXPECT = 0x08;
+        const _ = !0;
+    }
+}
 
 /// Polls before a wait counts as a timeout. Each poll is one MMIO read: about
 /// 1-2 µs on an LPC or SPI TPM, but as little as ~0.1 µs on a memory-mapped
@@ -36,6 +52,12 @@ pub struct Tis<M: Mmio> {
     mmio: M,
     family: TpmFamily,
     active: Option<Locality>,
+}
+
+/// ACCESS reads valid and active, and is not all ones (what a locality
+/// nobody decodes, or a locked one, reads).
+fn held(a: u8) -> bool {
+    a != 0xFF && Access::from_bits_retain(a).contains(Access::HELD)
 }
 
 fn loc_base(l: Locality) -> usize {
@@ -96,19 +118,27 @@ impl<M: Mmio> Tis<M> {
         self.active.map(loc_base).ok_or(TpmError::LocalityTimeout(0xFF))
     }
 
-    fn sts(&self, base: usize) -> u8 {
-        self.mmio.read8(base + STS)
+    fn sts(&self, base: usize) -> Sts {
+        Sts::from_bits_retain(self.mmio.read8(base + STS))
     }
 
-    fn wait_sts(&self, base: usize, mask: u8, polls: u32) -> Result<u8, u8> {
-        let mut sts = 0;
+    fn write_sts(&mut self, base: usize, v: Sts) {
+        self.mmio.write8(base + STS, v.bits())
+    }
+
+    fn access(&self, base: usize) -> u8 {
+        self.mmio.read8(base + ACCESS)
+    }
+
+    fn wait_sts(&self, base: usize, want: Sts, polls: u32) -> Result<Sts, u8> {
+        let mut sts = Sts::empty();
         for _ in 0..polls {
             sts = self.sts(base);
-            if sts & mask == mask {
+            if sts.contains(want) {
                 return Ok(sts);
             }
         }
-        Err(sts)
+        Err(sts.bits())
     }
 
     fn burst_count(&self, base: usize) -> u16 {
@@ -129,8 +159,8 @@ impl<M: Mmio> Tis<M> {
     fn send(&mut self, base: usize, cmd: &[u8]) -> Result<(), TpmError> {
         // Write commandReady once and poll: some TPMs never report ready if
         // it is written repeatedly right after a DRTM (TrenchBoot SKL f16a0d0).
-        self.mmio.write8(base + STS, STS_COMMAND_READY);
-        self.wait_sts(base, STS_COMMAND_READY, POLLS_SHORT).map_err(|sts| TpmError::ReadyTimeout { sts })?;
+        self.write_sts(base, Sts::COMMAND_READY);
+        self.wait_sts(base, Sts::COMMAND_READY, POLLS_SHORT).map_err(|sts| TpmError::ReadyTimeout { sts })?;
         let mut done = 0;
         while done < cmd.len() {
             let burst = self.wait_burst(base, done)?;
@@ -140,16 +170,17 @@ impl<M: Mmio> Tis<M> {
             }
             done += n;
         }
-        let sts = self.wait_sts(base, STS_VALID, POLLS_SHORT).map_err(|sts| TpmError::ReadyTimeout { sts })?;
-        if sts & STS_EXPECT != 0 {
-            return Err(TpmError::FifoProtocol { sts });
+        let sts = self.wait_sts(base, Sts::VALID, POLLS_SHORT).map_err(|sts| TpmError::ReadyTimeout { sts })?;
+        if sts.contains(Sts::EXPECT) {
+            return Err(TpmError::FifoProtocol { sts: sts.bits() });
         }
-        self.mmio.write8(base + STS, STS_GO);
+        self.write_sts(base, Sts::GO);
         Ok(())
     }
 
     fn recv<'r>(&mut self, base: usize, rsp: &'r mut [u8]) -> Result<&'r [u8], TpmError> {
-        self.wait_sts(base, STS_VALID | STS_DATA_AVAIL, POLLS_LONG).map_err(|sts| TpmError::ResponseTimeout { sts })?;
+        self.wait_sts(base, Sts::VALID | Sts::DATA_AVAIL, POLLS_LONG)
+            .map_err(|sts| TpmError::ResponseTimeout { sts })?;
         let mut total = 10; // header first: it holds the size
         let mut done = 0;
         while done < total {
@@ -167,11 +198,11 @@ impl<M: Mmio> Tis<M> {
                 total = size as usize;
             }
         }
-        let sts = self.wait_sts(base, STS_VALID, POLLS_SHORT).map_err(|sts| TpmError::ResponseTimeout { sts })?;
-        if sts & STS_DATA_AVAIL != 0 {
-            return Err(TpmError::FifoProtocol { sts });
+        let sts = self.wait_sts(base, Sts::VALID, POLLS_SHORT).map_err(|sts| TpmError::ResponseTimeout { sts })?;
+        if sts.contains(Sts::DATA_AVAIL) {
+            return Err(TpmError::FifoProtocol { sts: sts.bits() });
         }
-        self.mmio.write8(base + STS, STS_COMMAND_READY);
+        self.write_sts(base, Sts::COMMAND_READY);
         Ok(&rsp[..total])
     }
 }
@@ -183,18 +214,15 @@ impl<M: Mmio> TpmTransport for Tis<M> {
 
     fn request_locality(&mut self, l: Locality) -> Result<(), TpmError> {
         let base = loc_base(l);
-        let access = self.mmio.read8(base + ACCESS);
+        let access = self.access(base);
         // A locality nobody decodes reads all ones; it must not count as
         // granted (TrenchBoot SKL AMDSL patch 0009 met exactly that).
         if access == 0xFF {
             return Err(TpmError::NoDevice { access });
         }
-        if access & (ACCESS_VALID | ACCESS_ACTIVE_LOCALITY) != (ACCESS_VALID | ACCESS_ACTIVE_LOCALITY) {
-            self.mmio.write8(base + ACCESS, ACCESS_REQUEST_USE);
-            let granted = (0..POLLS_SHORT).any(|_| {
-                let a = self.mmio.read8(base + ACCESS);
-                a != 0xFF && a & (ACCESS_VALID | ACCESS_ACTIVE_LOCALITY) == (ACCESS_VALID | ACCESS_ACTIVE_LOCALITY)
-            });
+        if !Access::from_bits_retain(access).contains(Access::HELD) {
+            self.mmio.write8(base + ACCESS, Access::REQUEST_USE.bits());
+            let granted = (0..POLLS_SHORT).any(|_| held(self.access(base)));
             if !granted {
                 return Err(TpmError::LocalityTimeout(l.get()));
             }
@@ -205,7 +233,7 @@ impl<M: Mmio> TpmTransport for Tis<M> {
 
     fn relinquish_locality(&mut self) {
         if let Some(l) = self.active.take() {
-            self.mmio.write8(loc_base(l) + ACCESS, ACCESS_ACTIVE_LOCALITY);
+            self.mmio.write8(loc_base(l) + ACCESS, Access::ACTIVE_LOCALITY.bits());
         }
     }
 
@@ -215,9 +243,8 @@ impl<M: Mmio> TpmTransport for Tis<M> {
         self.active = None;
         for l in 0..=4 {
             let base = l * 0x1000;
-            let a = self.mmio.read8(base + ACCESS);
-            if a != 0xFF && a & (ACCESS_VALID | ACCESS_ACTIVE_LOCALITY) == (ACCESS_VALID | ACCESS_ACTIVE_LOCALITY) {
-                self.mmio.write8(base + ACCESS, ACCESS_ACTIVE_LOCALITY);
+            if held(self.access(base)) {
+                self.mmio.write8(base + ACCESS, Access::ACTIVE_LOCALITY.bits());
             }
         }
     }
