@@ -84,6 +84,10 @@ payload-debug: $(SETUP_STAMP)
 	objcopy -O binary target/$(PAYLOAD_TARGET)/slb-debug/skl-txt $(BUILD)/skl-txt-debug.image
 	python3 skl/check-image.py target/$(PAYLOAD_TARGET)/slb-debug/skl-txt $(BUILD)/skl-txt-debug.image --mle
 	python3 skl/mle-elf.py $(BUILD)/skl-txt-debug.image $(BUILD)/skl-txt-debug.bin
+	$(CARGO) build -p skl --target $(PAYLOAD_TARGET) --profile slb-debug --features debug-log,psp --bin skl-amdsl-psp
+	objcopy -O binary target/$(PAYLOAD_TARGET)/slb-debug/skl-amdsl-psp $(BUILD)/skl-amdsl-psp-debug.bin
+	truncate -s $$(( $$(stat -c %s $(BUILD)/skl-amdsl-psp-debug.bin) + 0x740 )) $(BUILD)/skl-amdsl-psp-debug.bin
+	python3 skl/check-image.py target/$(PAYLOAD_TARGET)/slb-debug/skl-amdsl-psp $(BUILD)/skl-amdsl-psp-debug.bin --amdsl --psp
 
 -include qemu-tests/guest/guest.mk
 -include qemu-tests/qemu/qemu.mk
