@@ -46,7 +46,8 @@ fn signed_psp_image_without_a_psp_stops_with_no_service() {
     assert_eq!(r.failure_at(slrt_off), Some(NO_SERVICE), "failure record\n{}", r.summary());
     // Only SKINIT's extend: SKL extended nothing (no fallback launch).
     for alg in ["sha1", "sha256"] {
-        let host = r.host_pcrs.get(&(alg.to_string(), 17)).unwrap_or_else(|| panic!("no {alg} PCR 17\n{}", r.summary()));
+        let host =
+            r.host_pcrs.get(&(alg.to_string(), 17)).unwrap_or_else(|| panic!("no {alg} PCR 17\n{}", r.summary()));
         assert_eq!(hex(host), hex(&pcr17_after_skinit(alg, &image)), "{alg} PCR 17\n{}", r.summary());
     }
 }
