@@ -6,7 +6,7 @@
 #   make quick-test  the same without the fuzz smoke run and the RPM build
 #   make bench   benchmarks (see bench/)
 #   make rpm     Qubes RPM into build/rpm/
-#   make psp-sign  sign the AMD SL image for the PSP (test key by default)
+#   make psp-sign  sign an AMD SL image for the PSP (test key by default)
 
 SHELL      := /bin/bash
 BUILD      ?= build
@@ -19,8 +19,8 @@ DEB_PKGS   := qemu-system-x86 swtpm swtpm-tools tpm2-tools binutils gcc python3 
 export SKL_BUILD_DIR := $(abspath $(BUILD))
 
 .PHONY: all setup payload payload-debug test quick-test unit-test run bench rpm fmt clippy lint clean \
-        psp-sign psp-sign-format-exercise
-all: payload guests
+        psp-sign payload-psp-signed
+all: payload payload-psp-signed guests
 
 ## ---- setup -------------------------------------------------------------
 SETUP_STAMP := $(BUILD)/.setup-done
@@ -38,6 +38,10 @@ $(SETUP_STAMP): Makefile rust-toolchain.toml
 	@touch $@
 
 ## ---- payload -----------------------------------------------------------
+# skl-amdsl-psp.bin, the PSP path (docs/psp-drtm.md), has its own cargo
+# invocation with the psp feature, so the three others stay without it. Its
+# file is the measured part + the 0x740-byte $$AS1 area (zeros until signed),
+# which the header's total length at 0x18 already counts.
 # Three payloads from one crate: skl.bin (AMD SKINIT SLB, Qubes 4.2.3
 # generation, 8-byte header), skl-amdsl.bin (the same SLB with AMD's
 # extended SL header: GRUB tb-dev / Xen v3 / Linux v16) and skl-txt.bin
@@ -55,6 +59,19 @@ payload: $(SETUP_STAMP)
 	objcopy -O binary $(PAYLOAD_DIR)/skl-txt $(BUILD)/skl-txt.image
 	python3 skl/check-image.py $(PAYLOAD_DIR)/skl-txt $(BUILD)/skl-txt.image --mle
 	python3 skl/mle-elf.py $(BUILD)/skl-txt.image $(BUILD)/skl-txt.bin
+	$(CARGO) build -p skl --target $(PAYLOAD_TARGET) --profile $(PROFILE) --features psp --bin skl-amdsl-psp
+	objcopy -O binary $(PAYLOAD_DIR)/skl-amdsl-psp $(BUILD)/skl-amdsl-psp.bin
+	truncate -s $$(( $$(stat -c %s $(BUILD)/skl-amdsl-psp.bin) + 0x740 )) $(BUILD)/skl-amdsl-psp.bin
+	python3 skl/check-image.py $(PAYLOAD_DIR)/skl-amdsl-psp $(BUILD)/skl-amdsl-psp.bin --amdsl --psp
+
+# The PSP image signed with the TEST key (generated under build/, never
+# committed) and verified: what the tests launch. Distributions sign the
+# unsigned skl-amdsl-psp.bin with their own key (README, "Signing for the PSP").
+PSP_TEST_KEY := $(BUILD)/psp-test-key.pem
+payload-psp-signed: payload $(PSP_TEST_KEY)
+	$(CARGO) run -q -p skl-tool -- psp sign --key $(PSP_TEST_KEY) $(BUILD)/skl-amdsl-psp.bin -o $(BUILD)/skl-amdsl-psp.signed.bin
+	$(CARGO) run -q -p skl-tool -- psp verify --key $(PSP_TEST_KEY) $(BUILD)/skl-amdsl-psp.signed.bin
+	python3 skl/check-image.py $(PAYLOAD_DIR)/skl-amdsl-psp $(BUILD)/skl-amdsl-psp.signed.bin --amdsl --psp --signed
 
 # Debug build: logging to port 0xE9/COM1 compiled in (never shipped).
 payload-debug: $(SETUP_STAMP)
@@ -67,6 +84,10 @@ payload-debug: $(SETUP_STAMP)
 	objcopy -O binary target/$(PAYLOAD_TARGET)/slb-debug/skl-txt $(BUILD)/skl-txt-debug.image
 	python3 skl/check-image.py target/$(PAYLOAD_TARGET)/slb-debug/skl-txt $(BUILD)/skl-txt-debug.image --mle
 	python3 skl/mle-elf.py $(BUILD)/skl-txt-debug.image $(BUILD)/skl-txt-debug.bin
+	$(CARGO) build -p skl --target $(PAYLOAD_TARGET) --profile slb-debug --features debug-log,psp --bin skl-amdsl-psp
+	objcopy -O binary target/$(PAYLOAD_TARGET)/slb-debug/skl-amdsl-psp $(BUILD)/skl-amdsl-psp-debug.bin
+	truncate -s $$(( $$(stat -c %s $(BUILD)/skl-amdsl-psp-debug.bin) + 0x740 )) $(BUILD)/skl-amdsl-psp-debug.bin
+	python3 skl/check-image.py target/$(PAYLOAD_TARGET)/slb-debug/skl-amdsl-psp $(BUILD)/skl-amdsl-psp-debug.bin --amdsl --psp
 
 -include qemu-tests/guest/guest.mk
 -include qemu-tests/qemu/qemu.mk
@@ -75,12 +96,12 @@ payload-debug: $(SETUP_STAMP)
 -include qemu-tests/realkernels.mk
 
 ## ---- PSP signature (docs/psp-drtm.md) ---------------------------------
-# psp-sign: sign PSP_SIGN_IMAGE (the AMD SL image, skl-amdsl.bin, once the
-# build makes it) with PSP_KEY into $(PSP_SIGN_IMAGE:.bin=.signed.bin), then
+# psp-sign: sign PSP_SIGN_IMAGE (by default the PSP image, skl-amdsl-psp.bin)
+# with PSP_KEY into $(PSP_SIGN_IMAGE:.bin=.signed.bin), then
 # verify it. The default key is a TEST key generated here under build/ and
 # never committed; a production key comes from outside (PSP_KEY=...).
 PSP_KEY        ?= $(BUILD)/psp-test-key.pem
-PSP_SIGN_IMAGE ?= $(BUILD)/skl-amdsl.bin
+PSP_SIGN_IMAGE ?= $(BUILD)/skl-amdsl-psp.bin
 PSP_SIGNED     := $(PSP_SIGN_IMAGE:.bin=.signed.bin)
 SKL_TOOL_RUN   := $(CARGO) run -q -p skl-tool --
 
@@ -91,15 +112,6 @@ $(BUILD)/psp-test-key.pem:
 psp-sign: $(PSP_KEY)
 	$(SKL_TOOL_RUN) psp sign --key $(PSP_KEY) $(PSP_SIGN_IMAGE) -o $(PSP_SIGNED)
 	$(SKL_TOOL_RUN) psp verify --key $(PSP_KEY) $(PSP_SIGNED)
-
-# A FORMAT EXERCISE ONLY, until skl-amdsl.bin exists here: a copy of
-# skl.bin whose header's measured length is rounded up to 16 (zero padding),
-# signed and verified. Not launchable: its header no longer matches the
-# build, and skl.bin has the 8-byte header, not the AMD SL one.
-PSP_EXERCISE := $(BUILD)/psp-format-exercise.bin
-psp-sign-format-exercise: payload $(PSP_KEY)
-	python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); m = int.from_bytes(b[2:4], "little"); r = (m + 15) & ~15; b = b[:m] + bytes(r - m); b[2:4] = r.to_bytes(2, "little"); open(sys.argv[2], "wb").write(b)' $(BUILD)/skl.bin $(PSP_EXERCISE)
-	$(MAKE) --no-print-directory psp-sign PSP_SIGN_IMAGE=$(PSP_EXERCISE)
 
 ## ---- tests -------------------------------------------------------------
 unit-test: $(SETUP_STAMP)
@@ -123,7 +135,7 @@ clippy: $(SETUP_STAMP)
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) clippy -p skl --target $(PAYLOAD_TARGET) --release -- -D warnings
 	$(CARGO) clippy -p skl --target $(PAYLOAD_TARGET) --profile slb-debug --features debug-log -- -D warnings
-	# The PSP path (hw/psp.rs, the skl-psp prototype): in no shipped image yet, so linted here.
+	# The PSP path (hw/psp.rs, skl-amdsl-psp): only built with the psp feature.
 	$(CARGO) clippy -p skl --target $(PAYLOAD_TARGET) --release --features psp -- -D warnings
 
 fmt:

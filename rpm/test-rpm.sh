@@ -37,11 +37,13 @@ url=$(rpm -qp --qf '%{URL}' "$rpm_file")
 # %license lands in /usr/share/licenses/<name> (Fedora/Qubes) or <name>-<version> (Debian's rpm).
 want_files="/boot/skl.bin
 /boot/skl-amdsl.bin
+/boot/skl-amdsl-psp.bin
 /boot/skl-txt.bin
 /usr/share/doc/secure-kernel-loader/amd-sl.md
 /usr/share/doc/secure-kernel-loader/README.md
 /usr/share/doc/secure-kernel-loader/design.md
 /usr/share/doc/secure-kernel-loader/launch-errors.md
+/usr/share/doc/secure-kernel-loader/psp-drtm.md
 /usr/share/licenses/secure-kernel-loader/COPYING"
 # %doc likewise lands in /usr/share/doc/<name> or <name>-<version>.
 files=$(rpm -qpl "$rpm_file" | sed -E "s,^/usr/share/(licenses|doc)/secure-kernel-loader-$version,/usr/share/\1/secure-kernel-loader," \
@@ -64,6 +66,9 @@ rpm --root "$root/rpmroot" --dbpath /var/lib/rpm --nodeps --noscripts --ignorear
 cmp "$root/rpmroot/boot/skl.bin" "$tested" || fail "rpm -i installed a different skl.bin"
 # skl-amdsl.bin: the tested one next to the tested skl.bin.
 cmp "$root/boot/skl-amdsl.bin" "$(dirname "$tested")/skl-amdsl.bin" || fail "/boot/skl-amdsl.bin differs from the tested one"
+# skl-amdsl-psp.bin: the tested UNSIGNED PSP image (zeroed $AS1 area), and
+# the packaged skl-tool must be able to sign it (below, with a throwaway key).
+cmp "$root/boot/skl-amdsl-psp.bin" "$(dirname "$tested")/skl-amdsl-psp.bin" || fail "/boot/skl-amdsl-psp.bin differs from the tested one"
 # skl-txt.bin: the tested ELF-wrapped MLE, mode 0644 (GRUB reads it; nothing executes it).
 cmp "$root/boot/skl-txt.bin" "$(dirname "$tested")/skl-txt.bin" || fail "/boot/skl-txt.bin differs from the tested one"
 mode=$(rpm -qp --dump "$rpm_file" | awk '$1 == "/boot/skl-txt.bin" { print $5 }')
@@ -83,6 +88,10 @@ tools=${rpm_file/secure-kernel-loader-/secure-kernel-loader-tools-}
 [ "$(rpm -qpl "$tools")" = /usr/bin/skl-tool ] || fail "tools file list: $(rpm -qpl "$tools")"
 (cd "$root" && rpm2cpio "$tools" | cpio -idm --quiet)
 "$root/usr/bin/skl-tool" info "$root/boot/skl.bin" | grep -q "measured size" || fail "packaged skl-tool cannot read skl.bin"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:4096 -out "$root/k.pem" 2>/dev/null
+"$root/usr/bin/skl-tool" psp sign --key "$root/k.pem" "$root/boot/skl-amdsl-psp.bin" -o "$root/signed.bin" >/dev/null \
+  || fail "packaged skl-tool cannot sign skl-amdsl-psp.bin"
+"$root/usr/bin/skl-tool" psp verify --key "$root/k.pem" "$root/signed.bin" >/dev/null || fail "packaged skl-tool: signature does not verify"
 lint=$(rpmlint -c rpm/rpmlint.toml "$tools" 2>&1 || true)
 if echo "$lint" | grep -E '^[^ ]+: E: ' >/dev/null; then
   fail "rpmlint errors (tools):

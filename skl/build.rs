@@ -3,7 +3,7 @@
 //! arguments.
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(skl_baremetal)");
-    for f in ["skl.ld", "skl-amdsl.ld", "slb.ld"] {
+    for f in ["skl.ld", "skl-amdsl.ld", "skl-amdsl-psp.ld", "slb.ld"] {
         println!("cargo::rerun-if-changed=../linker/{f}");
     }
     for f in ["entry_head.S", "entry_skinit.S", "entry_txt.S", "entry_common.S"] {
@@ -14,12 +14,14 @@ fn main() {
         let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
         println!("cargo::rustc-cfg=skl_baremetal");
         // Every payload shares the 64 KiB layout (linker/slb.ld); each
-        // script adds its SL header. skl-psp: the PSP-only prototype
-        // (feature `psp`, docs/psp-drtm.md), on the 8-byte header until it
-        // moves to the AMD SL one.
-        for (bin, script) in
-            [("skl", "skl.ld"), ("skl-amdsl", "skl-amdsl.ld"), ("skl-txt", "skl.ld"), ("skl-psp", "skl.ld")]
-        {
+        // script adds its SL header. skl-amdsl-psp: the PSP-path image
+        // (feature `psp`, docs/psp-drtm.md), AMD SL header + $AS1 area.
+        for (bin, script) in [
+            ("skl", "skl.ld"),
+            ("skl-amdsl", "skl-amdsl.ld"),
+            ("skl-txt", "skl.ld"),
+            ("skl-amdsl-psp", "skl-amdsl-psp.ld"),
+        ] {
             println!("cargo::rustc-link-arg-bin={bin}=-L{dir}/../linker");
             println!("cargo::rustc-link-arg-bin={bin}=-T{dir}/../linker/{script}");
             // RELR: 24 bytes of relocations instead of ~1 KiB of RELA.

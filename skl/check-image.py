@@ -3,13 +3,21 @@
 its sizes. Fails (exit 1) on any violation. Independent of the Rust code:
 reads the ELF section table and the flat file only.
 
-usage: check-image.py <skl ELF> <skl.bin> [--mle | --amdsl]
+usage: check-image.py <skl ELF> <skl.bin> [--mle | --amdsl [--psp [--signed]]]
 
 --amdsl: the image is skl-amdsl.bin, the AMD SL generation: AMD's extended
 SL header (docs/amd-sl.md) with the SKL words at 0x42/0x44, checked field by
 field and by GRUB tb-dev's rules (grub-core/loader/slaunch/skl.c,
 grub_skl_set_module), measured end 16-byte aligned. Without it the image
 must have the 8-byte header (no AMD SL GUID at 0x04).
+
+--psp (with --amdsl): the image is skl-amdsl-psp.bin, the PSP path
+(docs/psp-drtm.md section 2.4): the file is the measured part followed by
+the 0x740-byte $AS1 area, the header's total length at 0x18 counts both, and
+the bootloader data (SLRT) starts right after the area. Unsigned, the area is
+zeros. --signed: the area holds a $AS1 header, signature and key token whose
+fields agree with the measured length (the signature itself is checked by
+`skl-tool psp verify`, in the same make rule).
 
 --mle: the image is skl-txt.bin, the Intel TXT MLE: its MLE header (SDG
 315168 Table 2-1) must be the only copy of the MLE UUID, 16-byte aligned in
@@ -25,6 +33,7 @@ BL_DATA_SIZE = 0x1000
 SKL_UUID = bytes.fromhex("78f1268e049211e9832ac85b76c4cc02")
 MLE_UUID = bytes.fromhex("5aac82906f47a7740f5c55a2cb51b642")
 AMD_SL_GUID = bytes.fromhex("da75c40ed0d35d48b6ae3cb20fb7ad3a")
+SIG_AREA = 0x740           # $AS1 header 0x100 + signature 0x200 + key token 0x440
 SOC_FLAGS = [0x00B00F00, 0x00A50F00, 0x00A40F00, 0x00A70F00, 0x00A00F00, 0x00A10F00, 0x00A80F00, 0x00AA0F00]
 
 
@@ -40,12 +49,43 @@ def sections(elf):
     return out
 
 
+def check_signature_area(area, measured, need):
+    """The $AS1 header, signature and key token (docs/psp-drtm.md 2.4)."""
+    signed_size = measured + 0x100
+    need(area[0x10:0x14] == b"$AS1", "no $AS1 magic at measured end + 0x10")
+    size, = struct.unpack_from("<I", area, 0x14)
+    need(size == signed_size, f"$AS1 signed size {size:#x} != measured + 0x100 = {signed_size:#x}")
+    opt, alg = struct.unpack_from("<2I", area, 0x30)
+    need(opt == 1 and alg == 0, f"$AS1 SigOption {opt} / SigAlgID {alg}")
+    spl, = struct.unpack_from("<I", area, 0x4C)
+    need(spl == 1, f"$AS1 security patch level {spl}")
+    ver, = struct.unpack_from("<I", area, 0x60)
+    need(ver == 0x02000200, f"$AS1 image version {ver:#x}")
+    total, = struct.unpack_from("<I", area, 0x6C)
+    need(total == signed_size + 0x200, f"$AS1 size with signature {total:#x} != {signed_size + 0x200:#x}")
+    key_id = area[0x38:0x48]
+    need(any(key_id), "$AS1 key ID is zero")
+    need(any(area[0x100:0x300]), "signature is all zeros")
+    tok = area[0x300:0x740]
+    tver, = struct.unpack_from("<I", tok, 0)
+    need(tver == 2, f"key token version {tver}")
+    need(tok[0x04:0x14] == key_id, "key token key ID != $AS1 key ID")
+    ebits, mbits = struct.unpack_from("<2I", tok, 0x38)
+    need(ebits == 4096 and mbits == 4096, f"key token exponent/modulus bits {ebits}/{mbits}")
+    modulus = int.from_bytes(tok[0x240:0x440], "little")
+    need(modulus.bit_length() == 4096, f"key token modulus has {modulus.bit_length()} bits, not 4096")
+    sig = int.from_bytes(area[0x100:0x300], "little")
+    need(sig < modulus, "signature (little-endian) not below the modulus")
+
+
 def main():
     elf = open(sys.argv[1], "rb").read()
     img = open(sys.argv[2], "rb").read()
     errors = []
     s = sections(elf)
     amdsl = "--amdsl" in sys.argv[3:]
+    psp = "--psp" in sys.argv[3:]
+    signed = "--signed" in sys.argv[3:]
 
     def need(cond, msg):
         if not cond:
@@ -72,10 +112,22 @@ def main():
     # GRUB aem-qubes-4.2.3-rebase grub_skinit_is_slb + GRUB tb-dev's extra check
     # (the same rules on the words of either header).
     need(len(img) <= MAX_FILE, f"file is {len(img)} bytes, GRUB accepts at most {MAX_FILE}")
-    need(measured == len(img), f"measured size {measured} != file size {len(img)}: unmeasured bytes in the file")
+    if psp:
+        need(amdsl, "--psp needs --amdsl: the PSP image has the AMD SL header")
+        need(len(img) == measured + SIG_AREA, f"file size {len(img)} != measured {measured} + 0x740 ($AS1 area)")
+        need(bl == measured + SIG_AREA, f"bootloader data at {bl:#x}, not right after the $AS1 area "
+             f"({measured + SIG_AREA:#x}): the SLRT would cover the signature")
+        area = img[measured:measured + SIG_AREA]
+        if signed:
+            check_signature_area(area, measured, need)
+        else:
+            need(area == bytes(SIG_AREA), "unsigned PSP image: the $AS1 area is not zero")
+    else:
+        need(measured == len(img), f"measured size {measured} != file size {len(img)}: unmeasured bytes in the file")
     need(entry < measured, f"entry {entry:#x} not inside the measured image")
     need(info + 20 <= measured, f"skl_info at {info:#x} not inside the measured image")
     need(img[info:info + 16] == SKL_UUID, "skl_info UUID mismatch")
+    need(bl >= len(img), f"bootloader data {bl:#x} overlaps the file (ends {len(img):#x})")
     need(bl >= measured, f"bootloader data {bl:#x} overlaps the measured image (ends {measured:#x})")
     need(bl + BL_DATA_SIZE <= SLB_SIZE, f"bootloader data at {bl:#x} leaves less than 4 KiB")
 
@@ -118,7 +170,11 @@ def main():
     rodata = s[".rodata"]["size"]
     relr = s[".relr.dyn"]["size"]
     kind = "AMD SL header" if amdsl else "8-byte header"
-    print(f"{sys.argv[2]} ({kind}): measured {measured} B (= file; C SKL slrt: 11278 B)  "
+    if psp:
+        kind += ", PSP, " + ("signed" if signed else "unsigned") + f"; file = measured + $AS1 area = {len(img)} B"
+    else:
+        kind += "; = file"
+    print(f"{sys.argv[2]} ({kind}): measured {measured} B (C SKL slrt: 11278 B)  "
           f"[.text {text}, .rodata {rodata}, relr {relr}, rw init {rw_end - rw_start}]")
     print(f"  footprint {top + stack} of {SLB_SIZE} B: image, bootloader data {BL_DATA_SIZE} B at {bl:#x}, "
           f"bss {bss['size']} B at {bss['addr']:#x}, rw copy {rw_end - rw_start} B, "

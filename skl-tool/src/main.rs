@@ -118,10 +118,10 @@ Exit codes:
 const PSP_EXAMPLES: &str = "\
 Examples:
   openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:4096 -out skl-psp.pem
-  skl-tool psp sign --key skl-psp.pem build/skl-amdsl.bin -o build/skl-amdsl.signed.bin
-  skl-tool psp verify build/skl-amdsl.signed.bin
+  skl-tool psp sign --key skl-psp.pem build/skl-amdsl-psp.bin -o build/skl-amdsl-psp.signed.bin
+  skl-tool psp verify build/skl-amdsl-psp.signed.bin
   openssl pkey -in skl-psp.pem -pubout -out skl-psp.pub.pem
-  skl-tool psp verify --key skl-psp.pub.pem /boot/skl-amdsl.bin
+  skl-tool psp verify --key skl-psp.pub.pem skl-amdsl-psp.signed.bin
 
 Layout (docs/psp-drtm.md): measured part (16-byte multiple) | $AS1 header 0x100 |
 RSA-4096 PSS SHA-384 salt-48 signature over measured part + $AS1, little-endian, 0x200 |

@@ -1,17 +1,24 @@
-//! skl-psp (prototype, built only with `--features psp`): a PSP-only SLB,
-//! on the 8-byte header and `linker/skl.ld`. It launches through the PSP
-//! DRTM service or not at all: where `choose()` says the SKINIT path, it
-//! stops (0x802A) and the bootloader should have taken the plain image, as
-//! TrenchBoot GRUB's `slaunch_psp` chooses between two binaries. Not
-//! shipped and not a make target: it shows the wiring `skl-amdsl.bin`
-//! needs and proves by linking that the PSP path fits the SLB alone
-//! (together with the SKINIT path it does not: `docs/psp-drtm.md` §5).
+//! skl-amdsl-psp.bin (built only with `--features psp`, by `make payload`):
+//! the PSP-path SLB on the AMD SL header (`linker/skl-amdsl-psp.ld`: total
+//! length = measured + the 0x740-byte `$AS1` area, SLRT after it). It
+//! launches through the PSP DRTM service or not at all: where `choose()`
+//! says the SKINIT path, it stops with `NoService` (0x802A) and the
+//! bootloader should have taken `skl-amdsl.bin`, as TrenchBoot GRUB's
+//! `slaunch_psp` chooses between two binaries. Never a fallback: the two
+//! paths do not fit one SLB (`docs/psp-drtm.md` §5), and a fallback here
+//! would be a second SKINIT-path image to keep equal to the first.
 #![cfg_attr(skl_baremetal, no_std)]
 #![cfg_attr(skl_baremetal, no_main)]
 
 #[cfg(skl_baremetal)]
 core::arch::global_asm!(
-    concat!(include_str!("hw/entry_head.S"), include_str!("hw/entry_skinit.S"), include_str!("hw/entry_common.S")),
+    concat!(
+        ".set SL_HEADER_SIZE, {hdr}\n",
+        include_str!("hw/entry_head.S"),
+        include_str!("hw/entry_skinit.S"),
+        include_str!("hw/entry_common.S")
+    ),
+    hdr = const skl_bootinfo::sl_header::Generation::AmdSl.header_size(),
     options(att_syntax)
 );
 
@@ -26,7 +33,10 @@ mod payload {
     use skl::{dma, LaunchError};
     use skl_bootinfo::sl_header::Generation;
     use skl_bootinfo::slrt::Slrt;
-    use skl_bootinfo::PhysAddr;
+    use skl_bootinfo::{PhysAddr, PhysRange};
+
+    /// The image's header generation (`linker/skl-amdsl-psp.ld`).
+    const GENERATION: Generation = Generation::AmdSl;
 
     #[no_mangle]
     extern "C" fn skl_main(slb_base: u64) -> ! {
@@ -35,10 +45,12 @@ mod payload {
         else {
             cpu::stop(0xFFFF)
         };
+        skl::dlog!("SKL-PSP: entered, SLB base ", slb_base);
         let mut x = HwPsp::new(mem);
         let result = match choose(&mut x) {
             Err(e) => Err(LaunchError::Psp(e)),
             Ok(Some(s)) => psp_path(&mut x, &mut fabric, tpm_window, slb, &s),
+            // The SKINIT path is skl-amdsl.bin's: stop, never fall back.
             Ok(None) => Err(PspError::NoService.into()),
         };
         match result {
@@ -47,7 +59,8 @@ mod payload {
                 cpu::handoff(&h, gif)
             }
             Err(e) => {
-                launch::write_failure_record(&mut x, slb, Generation::Qubes423, &e);
+                skl::dlog!("SKL-PSP: error ", e.code(), " detail ", e.detail());
+                launch::write_failure_record(&mut x, slb, GENERATION, &e);
                 cpu::stop(e.code())
             }
         }
@@ -64,7 +77,7 @@ mod payload {
         s: &Service,
     ) -> Result<Handoff, LaunchError> {
         let unreadable = LaunchError::SlbUnreadable { base: slb.as_u64() };
-        let hdr = launch::own_header(x, slb, Generation::Qubes423).ok_or(unreadable)?;
+        let hdr = launch::own_header(x, slb, GENERATION).ok_or(unreadable)?;
         let dce = Dce::skinit(slb, &hdr).ok_or(unreadable)?;
         let image = dce.dce_image.ok_or(unreadable)?;
         let table = x.read(dce.slrt).ok_or(unreadable)?;
@@ -72,6 +85,16 @@ mod payload {
         let plan = launch::validate(x, &slrt, &dce)?;
         if !x.read(plan.dlme).is_some_and(launch::has_mle_header) {
             return Err(PspError::NotDlmeMode.into());
+        }
+        // AMD_INFO `psp_version`: the PSP that takes part, in the numbering
+        // GRUB and the C SKL use (the mailbox generation of the device,
+        // 2, 3 or 4; `docs/psp-drtm.md` §4), now known from discovery and a
+        // GET_CAPABILITY that said the service is on. Written before
+        // anything measures the SLRT (the kernel, after the hand-off);
+        // GRUB tb-dev's 48-byte AMD_INFO has no such field.
+        let at = slrt.psp_version_offset().map(|o| dce.slrt.start().as_u64() + o as u64);
+        if let Some(b) = at.and_then(|a| PhysRange::new(PhysAddr::new(a), 2)).and_then(|r| x.write(r)) {
+            b.copy_from_slice(&s.found.version.to_le_bytes());
         }
         let mut tpm = Tis::unopened_tpm20(tpm);
         run_psp_path(x, &mut tpm, &s.mailbox, &plan, image, || dma::protect_under_psp(fabric, slb).map(|_| ()))?;
@@ -90,5 +113,5 @@ mod payload {
 
 #[cfg(not(skl_baremetal))]
 fn main() {
-    eprintln!("skl-psp is a bare-metal prototype: cargo build -p skl --target x86_64-unknown-none --release --features psp --bin skl-psp");
+    eprintln!("skl-amdsl-psp is a bare-metal payload: build it with `make` (target x86_64-unknown-none, feature psp)");
 }

@@ -186,8 +186,9 @@ pub enum PspError {
     /// The PSP path takes only a Secure Launch kernel (a TXT MLE header in
     /// the DLME): SKL's Multiboot2 mode is not on it yet.
     NotDlmeMode,
-    /// A PSP-only image (`skl-psp`) on a platform whose DRTM service is
-    /// absent or off: the bootloader should have chosen the plain image.
+    /// The PSP-path image (`skl-amdsl-psp.bin`) on a platform whose DRTM
+    /// service is absent or off: the bootloader should have chosen
+    /// `skl-amdsl.bin`.
     NoService,
 }
 
