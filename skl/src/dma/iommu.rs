@@ -78,15 +78,15 @@ bitflags::bitflags! {
         const BLK_STOP_MRK_EN = 1 << 41;
         const PPR_AUTO_RSP_AON = 1 << 42;
         /// The enable bits SKL clears before reprogramming: all of the
-        /// above but PprAutoRspAon (bit 42), which the mask this replaced
-        /// (`0xFF << 34`) left out; kept as it was.
+        /// above (the mask before the bitflags conversion, `0xFF << 34`,
+        /// left out PprAutoRspAon, bit 42, although its comment named it).
         const ENABLES = Self::IOMMU_EN.bits() | Self::HT_TUN_EN.bits() | Self::EVENT_LOG_EN.bits()
             | Self::EVENT_INT_EN.bits() | Self::COM_WAIT_INT_EN.bits() | Self::CMD_BUF_EN.bits()
             | Self::PPR_LOG_EN.bits() | Self::PPR_INT_EN.bits() | Self::PPR_EN.bits() | Self::GT_EN.bits()
             | Self::GA_EN.bits() | Self::SMIF_EN.bits() | Self::SMIF_LOG_EN.bits() | Self::GA_LOG_EN.bits()
             | Self::GA_INT_EN.bits() | Self::DUAL_PPR_LOG_EN.bits() | Self::DUAL_EVENT_LOG_EN.bits()
             | Self::DEV_TBL_SEG_EN.bits() | Self::PRIV_ABRT_EN.bits() | Self::PPR_AUTO_RSP_EN.bits()
-            | Self::MARC_EN.bits() | Self::BLK_STOP_MRK_EN.bits();
+            | Self::MARC_EN.bits() | Self::BLK_STOP_MRK_EN.bits() | Self::PPR_AUTO_RSP_AON.bits();
         const _ = !0;
     }
 }
@@ -112,7 +112,7 @@ pub const CTRL_IOMMU_EN: u64 = Control::IOMMU_EN.bits();
 pub const CTRL_CMD_BUF_EN: u64 = Control::CMD_BUF_EN.bits();
 pub const CTRL_ENABLES: u64 = Control::ENABLES.bits();
 pub const STATUS_CMD_BUF_RUN: u64 = Status::CMD_BUF_RUN.bits();
-const _: () = assert!(CTRL_ENABLES == 0x1F | (0x3F << 12) | (1 << 22) | (1 << 24) | (0x3F << 28) | (0xFF << 34));
+const _: () = assert!(CTRL_ENABLES == 0x1F | (0x3F << 12) | (1 << 22) | (1 << 24) | (0x3F << 28) | (0x1FF << 34));
 /// Extended feature register: INVALIDATE_IOMMU_ALL supported.
 const EFR_IA_SUP: u64 = 1 << 6;
 /// Log2 of 256 entries of 16 bytes = 4 KiB: the smallest command buffer

@@ -108,6 +108,12 @@ fn exclusion_range_and_disabled_bar_left_by_firmware_are_undone() {
     f.iommus[1].regs.insert(iommu::REG_CONTROL, u64::MAX); // every feature on
     run(&mut f).unwrap();
     assert_protected(&f, 1, 2);
+    // Every enable bit of §3.4.3 is off but IommuEn and CmdBufEn, PprAutoRspAon
+    // (bit 42) included; the firmware's configuration bits stay as they were.
+    let ctrl = f.reg(1, iommu::REG_CONTROL);
+    assert_eq!(ctrl & iommu::CTRL_ENABLES, iommu::CTRL_IOMMU_EN | iommu::CTRL_CMD_BUF_EN, "{ctrl:#x}");
+    assert_eq!(ctrl & (1 << 42), 0, "PprAutoRspAon left on");
+    assert_eq!(ctrl & !iommu::CTRL_ENABLES, !iommu::CTRL_ENABLES, "configuration bits kept");
     assert_eq!(f.reg(0, iommu::REG_EXCL_LIMIT), 0);
 }
 
