@@ -12,7 +12,7 @@ SHELL      := /bin/bash
 BUILD      ?= build
 CARGO      ?= cargo
 PAYLOAD_TARGET := x86_64-unknown-none
-PROFILE    ?= release
+PROFILE    ?= payload
 # Debian packages the build and the tests use.
 DEB_PKGS   := qemu-system-x86 swtpm swtpm-tools tpm2-tools binutils gcc python3 openssl rpm rpmlint cpio
 
@@ -133,10 +133,10 @@ lint: $(SETUP_STAMP) clippy
 
 clippy: $(SETUP_STAMP)
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	$(CARGO) clippy -p skl --target $(PAYLOAD_TARGET) --release -- -D warnings
+	$(CARGO) clippy -p skl --target $(PAYLOAD_TARGET) --profile payload -- -D warnings
 	$(CARGO) clippy -p skl --target $(PAYLOAD_TARGET) --profile slb-debug --features debug-log -- -D warnings
 	# The PSP path (hw/psp.rs, skl-amdsl-psp): only built with the psp feature.
-	$(CARGO) clippy -p skl --target $(PAYLOAD_TARGET) --release --features psp -- -D warnings
+	$(CARGO) clippy -p skl --target $(PAYLOAD_TARGET) --profile payload --features psp -- -D warnings
 
 fmt:
 	$(CARGO) fmt --all

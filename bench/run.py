@@ -42,7 +42,7 @@ def size_rows():
         rows.append({"row": f"measured bytes, {name}", "value": measured, "unit": "B",
                      "reference": C_SKL_MEASURED, "ref_name": "C SKL slrt",
                      "ratio": round(measured / C_SKL_MEASURED, 2)})
-    out = sh(["python3", "skl/check-image.py", "target/x86_64-unknown-none/release/skl",
+    out = sh(["python3", "skl/check-image.py", "target/x86_64-unknown-none/payload/skl",
               os.path.join(BUILD, "skl.bin")])
     m = re.search(r"footprint (\d+) of 65536 B.*free (\d+) B", out)
     if m:
