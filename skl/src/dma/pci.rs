@@ -47,8 +47,12 @@ pub fn vendor<F: Fabric + ?Sized>(f: &mut F, at: Bdf) -> Option<u16> {
     (v != 0xFFFF && v != 0).then_some(v)
 }
 
+/// Bytes of a capability SKL reads: its header and two dwords.
+pub const CAP_SPAN: u16 = 12;
+
 /// Walk the capability list of `at` and return the offset of the first
-/// capability whose header satisfies `want` (given the whole first dword).
+/// capability whose header satisfies `want` (given the whole first dword),
+/// if all [`CAP_SPAN`] bytes of it lie in standard configuration space.
 /// Bounded: pointers below 0x40 or unaligned end the walk, as does a list
 /// longer than can fit in 256 bytes.
 pub fn find_capability<F: Fabric + ?Sized>(f: &mut F, at: Bdf, want: impl Fn(u32) -> bool) -> Option<u16> {
@@ -62,7 +66,13 @@ pub fn find_capability<F: Fabric + ?Sized>(f: &mut F, at: Bdf, want: impl Fn(u32
         }
         let hdr = f.cfg_read(at, ptr);
         if want(hdr) {
-            return Some(ptr);
+            // The callers read the header and the two dwords after it (DEV_OP
+            // and DEV_DATA; the IOMMU's BAR low and high). A capability that
+            // would run past the 256 bytes of standard configuration space is
+            // malformed: mechanism #1 would wrap those accesses onto the
+            // function's own header (offset 0x100 becomes 0x00, 0x104 the
+            // command register). Found by the dma fuzz target.
+            return (ptr <= 0x100 - CAP_SPAN).then_some(ptr);
         }
         ptr = ((hdr >> 8) & 0xFC) as u16;
     }

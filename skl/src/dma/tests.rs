@@ -326,3 +326,15 @@ fn under_the_psp_every_iommu_blocks_and_no_node_is_lifted() {
         assert!(!f.trace.iter().any(|e| matches!(e, Ev::NodeLifted(_))), "{:?}", f.trace);
     }
 }
+
+#[test]
+fn a_capability_at_the_end_of_config_space_is_refused_not_wrapped() {
+    // The DEV capability's header at 0xFC: DEV_OP (+4) and DEV_DATA (+8)
+    // would be 0x100 and 0x104, which mechanism #1 wraps onto the
+    // function's ID and command registers (found by fuzz/ `dma`).
+    let mut f = FakeFabric::new(0x15, 1, &amd_iommus(1));
+    let f3 = Bdf::new(0, 0x18, 3);
+    f.cfg.insert((f3, 0x34), 0xFC);
+    f.cfg.insert((f3, 0xFC), 0x0000_000F);
+    assert_eq!(run(&mut f), Err(DmaError::NoDevCapability { node: 0 }));
+}
