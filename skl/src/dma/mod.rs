@@ -152,6 +152,24 @@ const TOKEN: u64 = 0x534B_4C44_4D41_0000;
 /// Establish DMA protection (steps in the module documentation).
 #[inline(never)]
 pub fn protect<F: Fabric>(f: &mut F, slb: PhysAddr) -> Result<Protected, DmaError> {
+    block_all(f, slb, true)
+}
+
+/// The PSP path (`docs/psp-drtm.md` §3.5): every IOMMU blocks every device
+/// as in [`protect`], but SKINIT's protection of the SLB is left to the PSP
+/// DRTM service, which lifts it after a good LAUNCH (step 3 skipped). So it
+/// runs after LAUNCH: before it, that protection also keeps the IOMMUs from
+/// reading SKL's tables in the SLB, and the flush times out.
+#[cfg(any(test, feature = "psp"))]
+#[inline(never)]
+pub fn protect_under_psp<F: Fabric>(f: &mut F, slb: PhysAddr) -> Result<Protected, DmaError> {
+    block_all(f, slb, false)
+}
+
+/// Steps 1-5; step 3 (lifting each node's protection) only with
+/// `lift_nodes`.
+#[inline(always)]
+fn block_all<F: Fabric>(f: &mut F, slb: PhysAddr, lift_nodes: bool) -> Result<Protected, DmaError> {
     let slb = crate::launch::slb_range(slb);
     let cpu = f.cpu();
     let kind = Protection::for_family(cpu.family)?;
@@ -180,54 +198,10 @@ pub fn protect<F: Fabric>(f: &mut F, slb: PhysAddr) -> Result<Protected, DmaErro
     for i in iommus.iter() {
         iommu::program(f, i, &t)?;
     }
-    for n in 0..nodes {
-        northbridge::lift(f, n, kind)?;
-    }
-    for (k, i) in iommus.iter().enumerate() {
-        iommu::flush(f, i, &t, TOKEN | ((k as u64) << 8))?;
-        iommu::verify(f, i)?;
-    }
-    Ok(Protected { report: DmaReport { nodes, iommus: iommus.len() as u8 }, iommus })
-}
-
-/// The PSP path (`docs/psp-drtm.md` §3.5): every IOMMU blocks every device
-/// as in [`protect`], but SKINIT's protection of the SLB is left to the PSP
-/// DRTM service, which lifts it after a good LAUNCH (step 3 skipped). So it
-/// runs after LAUNCH: before it, that protection also keeps the IOMMUs from
-/// reading SKL's tables in the SLB, and the flush times out. A copy of
-/// [`protect`]'s steps rather than a shared body with a flag: sharing it
-/// changed `skl.bin` (by 16 bytes), which must stay as it is until the PSP
-/// path is wired in.
-#[cfg(any(test, feature = "psp"))]
-#[inline(never)]
-pub fn protect_under_psp<F: Fabric>(f: &mut F, slb: PhysAddr) -> Result<Protected, DmaError> {
-    let slb = crate::launch::slb_range(slb);
-    let cpu = f.cpu();
-    Protection::for_family(cpu.family)?;
-    let nodes = northbridge::count_nodes(f);
-    // A virtual machine has no northbridge at 00:18 unless its hypervisor
-    // models one; then SLB protection is the hypervisor's, and so is the
-    // rest of the machine. On bare metal a missing node is an error.
-    if nodes == 0 && !cpu.hypervisor {
-        return Err(DmaError::NoNorthbridge);
-    }
-    let t = f.table_addrs();
-    // The device table: 4 KiB aligned (§3.3). The command slots: 16-byte
-    // aligned and within one page, so the ring SKL drives never wraps.
-    let dev_len = core::mem::size_of::<DeviceTable>() as u64;
-    let cmd_len = core::mem::size_of::<CommandArea>() as u64;
-    let cmd_in_page = (t.commands.as_u64() & 0xFFF) + cmd_len <= 4096;
-    for (a, len, align, fits) in [(t.dev_table, dev_len, 4096, true), (t.commands, cmd_len, 16, cmd_in_page)] {
-        let in_slb = skl_bootinfo::PhysRange::new(a, len).is_some_and(|r| slb.contains_range(&r));
-        if a.as_u64() % align != 0 || !fits || !in_slb {
-            return Err(DmaError::TablesMisplaced { addr: a.as_u64() });
+    if lift_nodes {
+        for n in 0..nodes {
+            northbridge::lift(f, n, kind)?;
         }
-    }
-    f.tables().dev_table.0.fill(iommu::DTE_BLOCK);
-
-    let iommus = iommu::discover(f, slb)?;
-    for i in iommus.iter() {
-        iommu::program(f, i, &t)?;
     }
     for (k, i) in iommus.iter().enumerate() {
         iommu::flush(f, i, &t, TOKEN | ((k as u64) << 8))?;
