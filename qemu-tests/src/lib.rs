@@ -877,10 +877,11 @@ fn read_run_file(path: &Path, qemu_err: &str) -> Vec<u8> {
     fs::read(path).unwrap_or_else(|e| panic!("{}: {e}\n--- qemu stderr ---\n{qemu_err}", path.display()))
 }
 
-/// Read PCR 17/18 of every bank from the still-running swtpm with Debian's
-/// tpm2-tools (`docs/test-contract.md`, "DRTM proxy"): save the volatile state,
-/// stop, restart with a server socket, resume, `tpm2_pcrread`.
-pub fn read_pcrs_tpm2_tools(d: &Path) -> BTreeMap<(String, u32), Vec<u8>> {
+/// The swtpm of a finished run, with its volatile state (the PCRs) kept,
+/// restarted with a server socket the host can talk to: save the volatile
+/// state, stop it, start it again on `tpm.sock` (TPM 2.0) or `tpm12.sock`,
+/// resume. Returns the socket and the guard that stops the new swtpm.
+fn restart_swtpm_as_server(d: &Path, tpm2: bool) -> (PathBuf, PidGuard) {
     let ctrl = d.join("swtpm.ctrl");
     run_ok(Command::new("swtpm_ioctl").arg("--unix").arg(&ctrl).arg("-v"));
     run_ok(Command::new("swtpm_ioctl").arg("--unix").arg(&ctrl).arg("-s"));
@@ -889,21 +890,32 @@ pub fn read_pcrs_tpm2_tools(d: &Path) -> BTreeMap<(String, u32), Vec<u8>> {
     while pid_alive(&pid) && t.elapsed() < Duration::from_secs(5) {
         std::thread::sleep(Duration::from_millis(10));
     }
-    let sock = d.join("tpm.sock");
+    let (sock, pidfile) = if tpm2 { ("tpm.sock", "swtpm2.pid") } else { ("tpm12.sock", "swtpm3.pid") };
+    let (sock, pidfile) = (d.join(sock), d.join(pidfile));
     run_ok(
         Command::new("swtpm")
-            .args(["socket", "--tpm2", "--tpmstate"])
+            .arg("socket")
+            .args(if tpm2 { &["--tpm2"][..] } else { &[][..] })
+            .arg("--tpmstate")
             .arg(format!("dir={}", d.display()))
             .arg("--server")
             .arg(format!("type=unixio,path={}", sock.display()))
             .arg("--ctrl")
             .arg(format!("type=unixio,path={}.ctrl", sock.display()))
             .arg("--pid")
-            .arg(format!("file={}", d.join("swtpm2.pid").display()))
+            .arg(format!("file={}", pidfile.display()))
             .arg("-d"),
     );
-    let _guard = PidGuard(d.join("swtpm2.pid"));
+    let guard = PidGuard(pidfile);
     init_swtpm(&format!("{}.ctrl", sock.display()));
+    (sock, guard)
+}
+
+/// Read PCR 17/18 of every bank from the still-running swtpm with Debian's
+/// tpm2-tools (`docs/test-contract.md`, "DRTM proxy"): save the volatile state,
+/// stop, restart with a server socket, resume, `tpm2_pcrread`.
+pub fn read_pcrs_tpm2_tools(d: &Path) -> BTreeMap<(String, u32), Vec<u8>> {
+    let (sock, _guard) = restart_swtpm_as_server(d, true);
     let out = Command::new("tpm2_pcrread")
         .env("TPM2TOOLS_TCTI", format!("swtpm:path={}", sock.display()))
         .arg("sha1:17,18+sha256:17,18+sha384:17,18+sha512:17,18")
@@ -929,29 +941,7 @@ pub fn read_pcrs_tpm2_tools(d: &Path) -> BTreeMap<(String, u32), Vec<u8>> {
 fn read_pcrs_tpm12(d: &Path) -> BTreeMap<(String, u32), Vec<u8>> {
     use std::io::Write;
     use std::os::unix::net::UnixStream;
-    let ctrl = d.join("swtpm.ctrl");
-    run_ok(Command::new("swtpm_ioctl").arg("--unix").arg(&ctrl).arg("-v"));
-    run_ok(Command::new("swtpm_ioctl").arg("--unix").arg(&ctrl).arg("-s"));
-    let pid = d.join("swtpm.pid");
-    let t = Instant::now();
-    while pid_alive(&pid) && t.elapsed() < Duration::from_secs(5) {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let sock = d.join("tpm12.sock");
-    run_ok(
-        Command::new("swtpm")
-            .args(["socket", "--tpmstate"])
-            .arg(format!("dir={}", d.display()))
-            .arg("--server")
-            .arg(format!("type=unixio,path={}", sock.display()))
-            .arg("--ctrl")
-            .arg(format!("type=unixio,path={}.ctrl", sock.display()))
-            .arg("--pid")
-            .arg(format!("file={}", d.join("swtpm3.pid").display()))
-            .arg("-d"),
-    );
-    let _guard = PidGuard(d.join("swtpm3.pid"));
-    init_swtpm(&format!("{}.ctrl", sock.display()));
+    let (sock, _guard) = restart_swtpm_as_server(d, false);
     let mut pcrs = BTreeMap::new();
     for pcr in [17u32, 18] {
         let Ok(mut s) = UnixStream::connect(&sock) else { break };
