@@ -51,8 +51,8 @@ void *slrt_find(struct slr_table *t, uint32_t tag)
 	return 0;
 }
 
-static void policy_entry(struct slr_policy_entry *pe, uint16_t pcr, uint16_t type, uint16_t flags,
-			 uint64_t entity, uint64_t size, const char *evt)
+void policy_entry(struct slr_policy_entry *pe, uint16_t pcr, uint16_t type, uint16_t flags, uint64_t entity,
+		  uint64_t size, const char *evt)
 {
 	pe->pcr = pcr;
 	pe->entity_type = type;

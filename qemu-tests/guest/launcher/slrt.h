@@ -121,5 +121,8 @@ void slrt_build(struct launch *l);
 void *slrt_add(struct slr_table *t, uint32_t tag, uint32_t size);
 /* First entry with `tag`, or NULL. */
 void *slrt_find(struct slr_table *t, uint32_t tag);
+/* One DRTM policy entry, in an entry slrt_add zeroed (evt_info stays NUL padded). */
+void policy_entry(struct slr_policy_entry *pe, uint16_t pcr, uint16_t type, uint16_t flags, uint64_t entity,
+		  uint64_t size, const char *evt);
 
 #endif

@@ -141,17 +141,6 @@ void txt_chain_mle(struct launch *l)
 	say_hex("GRUB chain: MLE page tables at", mle_pt);
 }
 
-static void chain_policy(struct slr_policy_entry *pe, uint16_t pcr, uint16_t type, uint16_t flags,
-			 uint64_t entity, uint64_t size, const char *evt)
-{
-	pe->pcr = pcr;
-	pe->entity_type = type;
-	pe->flags = flags;
-	pe->entity = entity;
-	pe->size = size;
-	memcpy(pe->evt_info, evt, strlen(evt) + 1);
-}
-
 void txt_chain_slrt(struct launch *l)
 {
 	struct slr_table *t = (struct slr_table *)l->slrt_addr;
@@ -187,14 +176,14 @@ void txt_chain_slrt(struct launch *l)
 	pol = slrt_add(t, SLR_TAG_DRTM_POLICY, sizeof(*pol) + n * sizeof(struct slr_policy_entry));
 	pol->revision = 1;
 	pol->nr_entries = (uint16_t)n;
-	chain_policy(&pol->entries[0], 18, SLR_ET_MULTIBOOT2_INFO, 0, MBI_ADDR, l->mbi_size,
+	policy_entry(&pol->entries[0], 18, SLR_ET_MULTIBOOT2_INFO, 0, MBI_ADDR, l->mbi_size,
 		     "Measured MB2 information");
-	chain_policy(&pol->entries[1], 18, SLR_ET_SLRT, SLR_POLICY_IMPLICIT_SIZE, l->slrt_addr, 0,
+	policy_entry(&pol->entries[1], 18, SLR_ET_SLRT, SLR_POLICY_IMPLICIT_SIZE, l->slrt_addr, 0,
 		     "Measured SLR Table");
-	chain_policy(&pol->entries[2], 18, 0x10 /* SLR_ET_TXT_OS2MLE */, 0, os_mle_data(), OS_MLE_STRUCT_SIZE,
+	policy_entry(&pol->entries[2], 18, 0x10 /* SLR_ET_TXT_OS2MLE */, 0, os_mle_data(), OS_MLE_STRUCT_SIZE,
 		     "Measured TXT OS-MLE data");
 	for (uint32_t i = 0; i < l->nr_modules; i++)
-		chain_policy(&pol->entries[3 + i], 17, SLR_ET_MULTIBOOT2_MODULE, 0, l->modules[i].start,
+		policy_entry(&pol->entries[3 + i], 17, SLR_ET_MULTIBOOT2_MODULE, 0, l->modules[i].start,
 			     l->modules[i].end - l->modules[i].start, "Measured MB2 module");
 	say_hex("GRUB chain: SLRT written, size", t->size);
 }
