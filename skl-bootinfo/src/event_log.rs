@@ -118,6 +118,17 @@ pub fn parse_tcg2_header(b: &[u8]) -> Result<Tcg2Header, LogError> {
     Ok(Tcg2Header { algs, nalgs: n, events_start: end, next_record, next_field })
 }
 
+/// Bytes of one TCG_PCR_EVENT2 without its data: pcr, type, digest count,
+/// then (algorithm, digest) per bank, then the data size. `digest_bytes` is
+/// the sum of the banks' digest sizes.
+pub const fn tcg2_event_fixed(banks: usize, digest_bytes: usize) -> usize {
+    16 + 2 * banks + digest_bytes
+}
+
+/// Bytes of one TPM 1.2 TCG_PCR_EVENT without its data: pcr, type, SHA-1,
+/// data size.
+pub const TPM12_EVENT_FIXED: usize = 32;
+
 impl<'a> Tcg2Log<'a> {
     /// Zero `buf` and write a header for `algs`. `phys` is the log's physical
     /// address (recorded in the vendor info for the DLME).
@@ -189,13 +200,14 @@ impl<'a> Tcg2Log<'a> {
         if digests.len() != self.nalgs {
             return Err(LogError::BadDigest(digests.len() as u16));
         }
-        let mut need = 12 + 4 + data.len();
+        let mut digest_bytes = 0;
         for ((alg, d), want) in digests.iter().zip(&self.algs[..self.nalgs]) {
             if *alg != want.alg || d.len() != want.size as usize {
                 return Err(LogError::BadDigest(*alg));
             }
-            need += 2 + d.len();
+            digest_bytes += d.len();
         }
+        let need = tcg2_event_fixed(digests.len(), digest_bytes) + data.len();
         if self.next.checked_add(need).is_none_or(|e| e > self.buf.len()) {
             return Err(LogError::Full(need));
         }
@@ -373,7 +385,7 @@ impl<'a> Tpm12Log<'a> {
     }
 
     pub fn append(&mut self, pcr: u32, ev_type: u32, sha1: &[u8; 20], data: &[u8]) -> Result<(), LogError> {
-        let need = 32 + data.len();
+        let need = TPM12_EVENT_FIXED + data.len();
         if self.next.checked_add(need).is_none_or(|e| e > self.buf.len()) {
             return Err(LogError::Full(need));
         }

@@ -490,11 +490,10 @@ pub struct LogRoom {
 impl LogRoom {
     /// Bytes these events take in a log of `family` with `banks`.
     fn bytes(&self, family: TpmFamily, banks: BankSet) -> usize {
+        use skl_bootinfo::event_log::{tcg2_event_fixed, TPM12_EVENT_FIXED};
         let per_event = match family {
-            // TCG_PCR_EVENT2: pcr, type, count, (alg, digest) per bank, size.
-            TpmFamily::Tpm20 => 16 + banks.iter().map(|a| 2 + a.digest_size()).sum::<usize>(),
-            // TCG_PCR_EVENT: pcr, type, SHA-1, size.
-            TpmFamily::Tpm12 => 32,
+            TpmFamily::Tpm20 => tcg2_event_fixed(banks.len(), banks.iter().map(|a| a.digest_size()).sum()),
+            TpmFamily::Tpm12 => TPM12_EVENT_FIXED,
         };
         self.events * per_event + self.data
     }
