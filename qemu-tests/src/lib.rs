@@ -6,6 +6,7 @@
 //! crates ([`predict`]), never with the payload's code.
 
 pub mod predict;
+pub mod psp;
 pub mod synth;
 pub mod timeline;
 
@@ -117,6 +118,8 @@ pub struct Launch {
     /// (TXT registers in an ivshmem window at 0xFED20000, heap, MLE page
     /// table, SINIT's PCR 17 and log) instead of SKINIT.
     pub txt: bool,
+    /// Further QEMU arguments (e.g. the PSP device, [`psp`]).
+    pub qemu_args: Vec<String>,
 }
 
 impl Launch {
@@ -142,6 +145,7 @@ impl Launch {
             iommu: true,
             edu: false,
             txt: false,
+            qemu_args: vec![],
         }
     }
     /// The shipped skl-amdsl.bin launched as TrenchBoot GRUB `tb-dev` does
@@ -401,6 +405,7 @@ impl Launch {
             .args(["-d", "trace:tpm_emulator_handle_request,trace:tpm_emulator_set_locality", "-D"])
             .arg(d.join("qemu-trace.log"))
             .args(if self.icount { &["-icount", "shift=0,sleep=off"][..] } else { &[][..] })
+            .args(&self.qemu_args)
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         let started = Instant::now();
