@@ -361,7 +361,7 @@ mod device {
     /// after SKL's 120 s bound (+ 8 s per MiB). The device does a
     /// command's work when it is written and delays only the answer, so
     /// the service's DLME extends are in the PCRs; SKL's are not. Ignored
-    /// by default: 166 s of wall time (QEMU's PIT runs in real time).
+    /// by default: 146-166 s of wall time (QEMU's PIT runs in real time).
     #[test]
     #[ignore]
     fn hung_extend_ossl_times_out() {
