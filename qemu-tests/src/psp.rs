@@ -59,6 +59,8 @@ pub struct PspDevice {
     pub never_ready: bool,
     /// The TMR (base, size) LAUNCH and EXTEND_OSSL_DIGEST check against.
     pub tmr: Option<(u64, u64)>,
+    /// Keep TPM localities 1-2 locked even after a good LAUNCH.
+    pub keep_locked: bool,
 }
 
 impl PspDevice {
@@ -71,6 +73,7 @@ impl PspDevice {
             delay_ms: vec![],
             never_ready: false,
             tmr: None,
+            keep_locked: false,
         }
     }
     pub fn service(mut self, s: Service) -> Self {
@@ -91,6 +94,10 @@ impl PspDevice {
     }
     pub fn never_ready(mut self) -> Self {
         self.never_ready = true;
+        self
+    }
+    pub fn keep_locked(mut self) -> Self {
+        self.keep_locked = true;
         self
     }
     pub fn tmr(mut self, base: u64, size: u64) -> Self {
@@ -118,6 +125,9 @@ impl PspDevice {
         }
         if self.never_ready {
             a.push_str(",never-ready=on");
+        }
+        if self.keep_locked {
+            a.push_str(",keep-locked=on");
         }
         if let Some((b, s)) = self.tmr {
             a.push_str(&format!(",tmr-base={b},tmr-size={s}"));

@@ -180,6 +180,16 @@ mod device {
                 assert_eq!(hex(&replayed[&key]), hex(&r.host_pcrs[&key]), "log replay, {alg} PCR {pcr}");
             }
         }
+        // skl-tool's own reader replays the merged log to the same values.
+        let evs =
+            skl_tool::log::detect(&r.log).and_then(|f| skl_tool::log::read(&r.log, f)).expect("skl-tool reads the log");
+        let tool = skl_tool::log::replay(&evs);
+        for alg in BANKS {
+            for pcr in [17, 18] {
+                let v = tool.iter().find(|(b, p, _)| b.name() == alg && *p == pcr).map(|x| hex(&x.2));
+                assert_eq!(v, Some(hex(&r.host_pcrs[&(alg.to_string(), pcr)])), "skl-tool replay, {alg} PCR {pcr}");
+            }
+        }
         // AMD_INFO psp_version: the device's mailbox generation.
         let slrt_off = u16_at(&image, 0x44);
         let u32_at = |t: &[u8], o: usize| u32::from_le_bytes(t[o..o + 4].try_into().unwrap()) as usize;
@@ -338,6 +348,17 @@ mod device {
         let d = dlme();
         let r = Launch::psp(&PspDevice::enabled().status(GET_TCG_LOGS, 0x7)).run();
         assert_stopped(&r, &signed(), (0x8007, GET_TCG_LOGS as u32), Reached::Extended(&d));
+    }
+
+    /// The service keeps TPM localities 1 and 2 locked after a good LAUNCH
+    /// (the TIS ignores SKL's requests): SKL's three bounded tries for
+    /// locality 2 fail, LocalityTimeout (0x4004, detail 2), no SKL extend,
+    /// no TPM command at locality 2. Shows the device's lock is real.
+    #[test]
+    fn localities_kept_locked_stop_the_launch() {
+        let r = Launch::psp(&PspDevice::enabled().keep_locked()).run();
+        assert_stopped(&r, &signed(), (0x4004, 2), Reached::Launched);
+        assert_eq!(r.tpm_commands_at_locality_2, 0, "SKL got locality 2");
     }
 
     /// A PSP that never sets ready after the kick: NeverReady (0x8021,
