@@ -61,6 +61,8 @@ pub struct PspDevice {
     pub tmr: Option<(u64, u64)>,
     /// Keep TPM localities 1-2 locked even after a good LAUNCH.
     pub keep_locked: bool,
+    /// TMR 0 blocks device DMA (through amd-iommu) until TMR_RELEASE.
+    pub tmr_dma: bool,
 }
 
 impl PspDevice {
@@ -74,6 +76,7 @@ impl PspDevice {
             never_ready: false,
             tmr: None,
             keep_locked: false,
+            tmr_dma: true,
         }
     }
     pub fn service(mut self, s: Service) -> Self {
@@ -98,6 +101,11 @@ impl PspDevice {
     }
     pub fn keep_locked(mut self) -> Self {
         self.keep_locked = true;
+        self
+    }
+    /// TMR 0 does not block device DMA (the control of the DMA test).
+    pub fn without_tmr_dma(mut self) -> Self {
+        self.tmr_dma = false;
         self
     }
     pub fn tmr(mut self, base: u64, size: u64) -> Self {
@@ -125,6 +133,9 @@ impl PspDevice {
         }
         if self.never_ready {
             a.push_str(",never-ready=on");
+        }
+        if !self.tmr_dma {
+            a.push_str(",tmr-dma=off");
         }
         if self.keep_locked {
             a.push_str(",keep-locked=on");

@@ -350,6 +350,48 @@ mod device {
         assert_stopped(&r, &signed(), (0x8007, GET_TCG_LOGS as u32), Reached::Extended(&d));
     }
 
+    /// TMR 0 (all of the low 4 GiB, up from reset as if GRUB had sent
+    /// TMR_SETUP; the test kernel never sends TMR_RELEASE) keeps QEMU's edu
+    /// device off memory after the hand-off, even in the kernel's "open"
+    /// phase with the IOMMU off. The control, the same launch with a TMR
+    /// that does not block DMA, shows those writes land otherwise. Only the
+    /// kernel and log targets count: edu's 28-bit DMA cannot reach the SLB
+    /// tb-dev places at 0x3FFB0000.
+    #[test]
+    fn tmr_blocks_device_dma_until_released() {
+        let phases = |r: &LaunchResult| -> Vec<(String, String, String, String)> {
+            r.debugcon
+                .lines()
+                .filter_map(|l| l.strip_prefix("SKLTEST dma "))
+                .filter_map(|l| {
+                    let w: Vec<&str> = l.split_whitespace().collect();
+                    (w.len() == 7 && w[3] == "before" && w[5] == "after")
+                        .then(|| (w[0].to_string(), w[1].to_string(), w[4].to_string(), w[6].to_string()))
+                })
+                .collect()
+        };
+        let pattern = hex(b"DMA-ATTACK-BYTES");
+        let r = Launch::psp(&PspDevice::enabled()).with_edu().run();
+        assert_eq!(r.status, Some(33), "{}", r.summary());
+        let lines = phases(&r);
+        assert_eq!(lines.len(), 8, "{}", r.debugcon);
+        // edu masks DMA addresses to 28 bits: the SLB tb-dev puts at
+        // 0x3FFB0000 is out of its reach; the kernel and the log are not.
+        let reachable = |l: &&(String, String, String, String)| l.1 == "kernel" || l.1 == "log";
+        assert_eq!(lines.iter().filter(reachable).count(), 5, "{}", r.debugcon);
+        for (phase, target, before, after) in lines.iter().filter(reachable) {
+            assert_eq!(after, before, "{phase}: DMA into the {target} got through the TMR");
+        }
+        let r = Launch::psp(&PspDevice::enabled().without_tmr_dma()).with_edu().run();
+        assert_eq!(r.status, Some(33), "{}", r.summary());
+        let open: Vec<_> =
+            phases(&r).into_iter().filter(|l| l.0 == "open" && (l.1 == "kernel" || l.1 == "log")).collect();
+        assert_eq!(open.len(), 2, "{}", r.debugcon);
+        for (_, target, _, after) in &open {
+            assert_eq!(after, &pattern, "control: DMA into the {target} must land without the TMR\n{}", r.debugcon);
+        }
+    }
+
     /// The service keeps TPM localities 1 and 2 locked after a good LAUNCH
     /// (the TIS ignores SKL's requests): SKL's three bounded tries for
     /// locality 2 fail, LocalityTimeout (0x4004, detail 2), no SKL extend,
