@@ -11,6 +11,10 @@
 //!   a refused LAUNCH caps PCR 18 with 32 bytes of 0xFF instead;
 //! - EXTEND_OSSL_DIGEST: PCR 17 and 18 ← SHA-256(DLME), then PCR 17 ←
 //!   SHA-256("AMDSL").
+//!
+//! The device also holds TPM localities 1-2 locked in the TIS until a good
+//! LAUNCH, and its TMR 0 (default the low 4 GiB) blocks device DMA through
+//! amd-iommu from reset until TMR_RELEASE 0 (`qemu-tests/qemu/README.md`).
 
 use std::fs;
 use std::path::{Path, PathBuf};
