@@ -1,6 +1,6 @@
 //! `skl-amdsl-psp.bin`, the PSP-path image (docs/psp-drtm.md), signed with
 //! the build's test key (`make payload-psp-signed`), launched the way
-//! TrenchBoot GRUB `tb-dev` does (`Launch::tb_dev()`). Our QEMU has no PSP
+//! TrenchBoot GRUB `tb-dev` does (`Launch::tb_dev()`). Without a PSP
 //! device: SKL scans PCI, finds no DRTM mailbox, and must stop with
 //! `NoService` (0x802A) instead of falling back to the SKINIT path; the
 //! bootloader should have chosen `skl-amdsl.bin`. Nothing is extended after
