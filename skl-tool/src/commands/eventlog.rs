@@ -10,11 +10,13 @@ use skl_tool::{hex, Bank};
 use crate::cli::{KernelArgs, LogCmd, LogFormat, LogInput};
 use crate::input::{fail, load_inputs, read, run_prediction, Failure};
 
+/// A log read from its file, with its header (format, banks).
 struct LoadedLog {
     events: Vec<log::Event>,
     header: log::Header,
 }
 
+/// Reads the log at `--offset` in the file, in the given or detected format.
 fn load_log(i: &LogInput) -> Result<LoadedLog, Failure> {
     let all = read(&i.log)?;
     let Some(b) = usize::try_from(i.offset).ok().and_then(|o| all.get(o..)).filter(|b| !b.is_empty()) else {
@@ -34,6 +36,7 @@ fn load_log(i: &LogInput) -> Result<LoadedLog, Failure> {
     Ok(LoadedLog { events, header })
 }
 
+/// The first line of every subcommand: file, format, offset, banks, events.
 fn describe(i: &LogInput, l: &LoadedLog) -> String {
     let banks: Vec<&str> = l.header.banks.iter().map(|b| b.name()).collect();
     let mut s = format!(
@@ -50,6 +53,7 @@ fn describe(i: &LogInput, l: &LoadedLog) -> String {
     s
 }
 
+/// `#index "text"`, how messages name an event.
 fn event_ref(e: &log::Event) -> String {
     format!("#{} \"{}\"", e.index, e.text())
 }

@@ -84,6 +84,7 @@ fn notes(i: &Inputs, txt_chain: bool) -> Vec<String> {
     notes
 }
 
+/// DLME mode (the kernel has an MLE header) or Multiboot2 mode.
 fn mode(i: &Inputs) -> &'static str {
     if i.dlme.has_mle_header {
         "dlme"
@@ -104,6 +105,7 @@ fn hex_per_bank(d: &[(Bank, Vec<u8>)]) -> json::Ordered<String> {
     json::Ordered(d.iter().map(|(b, v)| (b.name(), hex(v))).collect())
 }
 
+/// The prediction as `predict --json` prints it.
 fn as_json(measured: usize, i: &Inputs, p: &Prediction, notes: Vec<String>) -> json::Predict {
     let d = &i.dlme;
     json::Predict {
@@ -140,6 +142,8 @@ fn as_json(measured: usize, i: &Inputs, p: &Prediction, notes: Vec<String>) -> j
     }
 }
 
+/// The prediction as text: inputs, mode, (with `--events`) each
+/// measurement, the PCR values, the notes.
 fn print_text(
     skl: &Path,
     measured: usize,
