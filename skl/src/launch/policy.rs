@@ -10,9 +10,13 @@
 //! loader owns), only entity types that exist in a Multiboot2 launch, and
 //! the SLRT entry must be present so the policy itself is measured.
 
+use core::mem::{offset_of, size_of};
 use skl_bootinfo::addr::{PhysAddr, PhysRange};
 use skl_bootinfo::multiboot2::Mbi;
-use skl_bootinfo::slrt::{entity, policy_flags, Architecture, PolicyEntry, Slrt};
+
+use skl_bootinfo::sl_header::BOOTLOADER_DATA_SIZE;
+use skl_bootinfo::slrt::{entity, policy_flags, PolicyEntry, Slrt};
+use zerocopy::FromBytes;
 
 use super::{extend, log_events, LaunchPlan, LogRoom, LogStart, Measurement};
 use crate::error::LaunchError;
@@ -20,10 +24,30 @@ use crate::hash::{digest_all, BankSet};
 use crate::memory::PhysMemory;
 use crate::tpm::{Pcr, TpmTransport};
 
-/// Proof that the policy was checked against the MBI.
+/// Most entries the 4 KiB bootloader-data area can hold.
+const MAX_ENTRIES: usize = BOOTLOADER_DATA_SIZE as usize / size_of::<PolicyEntry>();
+
+/// One policy entry to measure, as `plan` resolved it: where its bytes are
+/// and where the entry itself lies in the SLRT area (its text and flags).
+#[derive(Clone, Copy, Debug, Default)]
+struct Target {
+    /// Offset of the entry in the SLRT area.
+    entry: u16,
+    pcr: u8,
+    /// The MBI: measured as it is at measure time, grown by the reservation
+    /// of the loader's memory (`reserve_for_kernel`).
+    mbi: bool,
+    /// Otherwise these bytes (below 4 GiB: a Multiboot2 module or the SLRT).
+    start: u32,
+    len: u32,
+}
+
+/// Proof that the policy was checked against the MBI, and what it names,
+/// resolved once: measuring it parses nothing again.
 #[derive(Clone, Copy, Debug)]
 pub struct PolicyWork {
-    entries: usize,
+    targets: [Target; MAX_ENTRIES],
+    n: usize,
     /// What the policy's events will take in the log.
     pub log_room: LogRoom,
 }
@@ -83,20 +107,30 @@ pub fn plan<M: PhysMemory>(
     let mbi = read_mbi(mem, mbi_r)?;
     let mut saw_mbi = false;
     let mut saw_slrt = false;
-    let mut entries = 0;
-    let mut log_room = LogRoom::default();
-    for e in slrt.policy_entries() {
-        entries += 1;
+    let mut work = PolicyWork { targets: [Target::default(); MAX_ENTRIES], n: 0, log_room: LogRoom::default() };
+    for (i, e) in slrt.policy_entries().enumerate() {
         let Some(t) = target(e, &mbi, (mbi_r, launch.mbi_declared_len), slrt_addr, slrt.size())? else { continue };
         if !t.is_empty() && mem.read(t).is_none() {
             return Err(LaunchError::BadModule { start: t.start().as_u64() });
         }
-        log_room.events += 1;
-        log_room.data += e.evt_info().len();
+        work.log_room.events += 1;
+        work.log_room.data += e.evt_info().len();
         let pcr = e.pcr.get();
         if pcr != 17 && pcr != 18 {
             return Err(LaunchError::PolicyPcr { pcr });
         }
+        // target() bounded every range below 4 GiB (modules, the MBI and
+        // the SLRT have 32-bit addresses) and the table fits its 4 KiB area.
+        let at = slrt.policy_entry_offset(i).unwrap_or(0);
+        let slot = work.targets.get_mut(work.n).ok_or(LaunchError::PolicyMismatch { entity: e.entity.get() })?;
+        *slot = Target {
+            entry: at as u16,
+            pcr: pcr as u8,
+            mbi: e.entity_type.get() == entity::MULTIBOOT2_INFO,
+            start: t.start().as_u64() as u32,
+            len: t.len() as u32,
+        };
+        work.n += 1;
         match e.entity_type.get() {
             entity::MULTIBOOT2_INFO if saw_mbi => return Err(LaunchError::PolicyMismatch { entity: e.entity.get() }),
             entity::MULTIBOOT2_INFO => saw_mbi = true,
@@ -125,7 +159,7 @@ pub fn plan<M: PhysMemory>(
             return Err(LaunchError::ModuleNotInPolicy { start: m.start as u64 });
         }
     }
-    Ok(PolicyWork { entries, log_room })
+    Ok(work)
 }
 
 /// Measure and log every policy entry in table order, then mark it MEASURED
@@ -137,18 +171,14 @@ pub fn measure<M: PhysMemory, T: TpmTransport>(
     banks: BankSet,
     plan: &LaunchPlan,
     slrt_area: PhysRange,
-    arch: Architecture,
 ) -> Result<(), LaunchError> {
     let mbi_r = plan.mbi.ok_or(LaunchError::NoMbi)?;
-    for i in 0..work.entries {
-        // The SLRT sits in the DMA-protected SLB and only this CPU runs, so
-        // re-reading it yields what plan() checked.
-        let table = mem.read(slrt_area).ok_or(LaunchError::SlbUnreadable { base: slrt_area.start().as_u64() })?;
-        let slrt = Slrt::parse(table, arch)?;
-        let Some(e) = slrt.policy_entries().nth(i) else { break };
-        let mbi = read_mbi(mem, mbi_r)?;
-        let Some(r) = target(e, &mbi, (mbi_r, plan.mbi_declared_len), slrt_area.start(), slrt.size())? else {
-            continue;
+    let unreadable = LaunchError::SlbUnreadable { base: slrt_area.start().as_u64() };
+    let targets = &work.targets[..work.n];
+    for t in targets {
+        let r = match t.mbi {
+            true => mbi_r,
+            false => PhysRange::new(PhysAddr(t.start as u64), t.len as u64).unwrap_or(PhysRange::EMPTY),
         };
         // An empty module (GRUB: start 0, size 0) is measured as no bytes,
         // without touching memory.
@@ -158,10 +188,14 @@ pub fn measure<M: PhysMemory, T: TpmTransport>(
             mem.read(r).ok_or(LaunchError::BadModule { start: r.start().as_u64() })?
         };
         let digests = digest_all(banks, data);
+        // The entry's text, from the table plan() checked: it sits in the
+        // DMA-protected SLB and only this CPU runs.
+        let at = PhysRange::new(slrt_area.start().checked_add(t.entry as u64).ok_or(unreadable)?, ENTRY as u64);
+        let e = at.and_then(|r| mem.read(r)).and_then(|b| PolicyEntry::ref_from_bytes(b).ok()).ok_or(unreadable)?;
         let mut text = [0u8; 32];
         let n = e.evt_info().len();
         text[..n].copy_from_slice(e.evt_info());
-        let pcr = Pcr(e.pcr.get() as u8);
+        let pcr = Pcr(t.pcr);
         let m = Measurement { pcr, digests, event: &text[..n], logged_only: false };
         if let Some(log) = plan.log {
             log_events(mem, log, tpm.family(), banks, core::slice::from_ref(&m), LogStart::Append)?;
@@ -170,22 +204,16 @@ pub fn measure<M: PhysMemory, T: TpmTransport>(
     }
     // Flag only now: the SLRT entry measures the table as the bootloader
     // wrote it, which is what a verifier can reproduce.
-    let area = mem.write(slrt_area).ok_or(LaunchError::SlbUnreadable { base: slrt_area.start().as_u64() })?;
-    let offsets = {
-        let slrt = Slrt::parse(area, arch)?;
-        let mut v = [0usize; 80];
-        let mut n = 0;
-        for (i, e) in slrt.policy_entries().enumerate().take(v.len()) {
-            if e.entity_type.get() != entity::UNUSED {
-                v[n] = slrt.policy_entry_offset(i).unwrap_or(0) + 4;
-                n += 1;
-            }
-        }
-        (v, n)
-    };
-    for &o in &offsets.0[..offsets.1] {
-        let flags = u16::from_le_bytes([area[o], area[o + 1]]) | policy_flags::MEASURED;
-        area[o..o + 2].copy_from_slice(&flags.to_le_bytes());
+    let area = mem.write(slrt_area).ok_or(unreadable)?;
+    for t in targets {
+        let o = t.entry as usize + FLAGS;
+        let b = area.get_mut(o..o + 2).ok_or(unreadable)?;
+        let flags = u16::from_le_bytes([b[0], b[1]]) | policy_flags::MEASURED;
+        b.copy_from_slice(&flags.to_le_bytes());
     }
     Ok(())
 }
+
+/// A policy entry's size and where its flags lie in it.
+const ENTRY: usize = size_of::<PolicyEntry>();
+const FLAGS: usize = offset_of!(PolicyEntry, flags);
