@@ -398,7 +398,11 @@ impl Launch {
             .arg(format!("file:{}", d.join("serial.log").display()))
             .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=4"])
             // Every TPM command QEMU passes to swtpm, and each locality change.
-            .args(["-d", "trace:tpm_emulator_handle_request,trace:tpm_emulator_set_locality", "-D"])
+            // `SKL_QEMU_LOG`: more `-d` items (the profile of `make bench` adds
+            // `exec,nochain,in_asm`), the log then copied to `SKL_QEMU_LOG_COPY`.
+            .arg("-d")
+            .arg(qemu_log_items())
+            .arg("-D")
             .arg(d.join("qemu-trace.log"))
             .args(if self.icount { &["-icount", "shift=0,sleep=off"][..] } else { &[][..] })
             .stdout(Stdio::null())
@@ -486,6 +490,9 @@ impl Launch {
         let txt_regs = if self.txt { read_run_file(&d.join("txt.regs"), &qemu_err) } else { vec![] };
         // The launcher's TXT heap (qemu-tests/guest/launcher/txt.h).
         let txt_heap = if self.txt { ram(0x60_0000, 0x1_0000) } else { vec![] };
+        if let Some(to) = std::env::var_os("SKL_QEMU_LOG_COPY") {
+            fs::copy(d.join("qemu-trace.log"), to).expect("SKL_QEMU_LOG_COPY is writable");
+        }
         let trace = String::from_utf8_lossy(&read_run_file(&d.join("qemu-trace.log"), &qemu_err)).into_owned();
         let tpm_commands_at_locality_2 = count_commands_at_locality(&trace, 2);
         LaunchResult {
@@ -1010,6 +1017,17 @@ impl Drop for PidGuard {
             let _ = Command::new("kill").arg(pid.to_string()).status();
         }
     }
+}
+
+/// QEMU's `-d` items: the TPM trace events the results count, plus
+/// `SKL_QEMU_LOG`'s.
+fn qemu_log_items() -> String {
+    let mut items = "trace:tpm_emulator_handle_request,trace:tpm_emulator_set_locality".to_string();
+    if let Ok(more) = std::env::var("SKL_QEMU_LOG") {
+        items.push(',');
+        items.push_str(&more);
+    }
+    items
 }
 
 struct KillOnDrop(Child);
