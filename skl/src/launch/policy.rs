@@ -14,7 +14,6 @@ use core::mem::{offset_of, size_of};
 use skl_bootinfo::addr::{PhysAddr, PhysRange};
 use skl_bootinfo::multiboot2::Mbi;
 
-use skl_bootinfo::sl_header::BOOTLOADER_DATA_SIZE;
 use skl_bootinfo::slrt::{entity, policy_flags, PolicyEntry, Slrt};
 use zerocopy::FromBytes;
 
@@ -24,32 +23,29 @@ use crate::hash::{digest_all, BankSet};
 use crate::memory::PhysMemory;
 use crate::tpm::{Pcr, TpmTransport};
 
-/// Most entries the 4 KiB bootloader-data area can hold.
-const MAX_ENTRIES: usize = BOOTLOADER_DATA_SIZE as usize / size_of::<PolicyEntry>();
-
-/// One policy entry to measure, as `plan` resolved it: where its bytes are
-/// and where the entry itself lies in the SLRT area (its text and flags).
-#[derive(Clone, Copy, Debug, Default)]
-struct Target {
-    /// Offset of the entry in the SLRT area.
-    entry: u16,
-    pcr: u8,
-    /// The MBI: measured as it is at measure time, grown by the reservation
-    /// of the loader's memory (`reserve_for_kernel`).
-    mbi: bool,
-    /// Otherwise these bytes (below 4 GiB: a Multiboot2 module or the SLRT).
-    start: u32,
-    len: u32,
-}
-
-/// Proof that the policy was checked against the MBI, and what it names,
-/// resolved once: measuring it parses nothing again.
+/// Proof that the policy was checked against the MBI, and where its
+/// entries lie, so that measuring it parses nothing again.
 #[derive(Clone, Copy, Debug)]
 pub struct PolicyWork {
-    targets: [Target; MAX_ENTRIES],
-    n: usize,
+    /// Offset of the first entry in the SLRT area, and how many there are.
+    first: usize,
+    entries: usize,
+    /// The SLRT's size (what its own policy entry measures).
+    slrt_size: u32,
     /// What the policy's events will take in the log.
     pub log_room: LogRoom,
+}
+
+/// The bytes an entry names, once `target` has accepted it (`None`: an
+/// unused slot). The MBI is `mbi_r`: at measure time the MBI as grown by the
+/// reservation of SKL's memory (`reserve_for_kernel`).
+fn range_of(e: &PolicyEntry, mbi_r: PhysRange, slrt_r: PhysRange) -> Option<PhysRange> {
+    match e.entity_type.get() {
+        entity::MULTIBOOT2_INFO => Some(mbi_r),
+        entity::SLRT => Some(slrt_r),
+        entity::MULTIBOOT2_MODULE => PhysRange::new(PhysAddr(e.entity.get()), e.size.get()),
+        _ => None,
+    }
 }
 
 /// The memory an entry names, or why it is refused.
@@ -71,20 +67,20 @@ fn target(
             if ent != mbi_r.start().as_u64() || !(implicit || size == mbi_len) {
                 return Err(mismatch);
             }
-            Ok(Some(mbi_r))
+            Ok(range_of(e, mbi_r, PhysRange::EMPTY))
         }
         entity::SLRT => {
             if ent != slrt_addr.as_u64() || !(implicit || size == slrt_size as u64) {
                 return Err(mismatch);
             }
-            Ok(PhysRange::new(slrt_addr, slrt_size as u64))
+            Ok(PhysRange::new(slrt_addr, slrt_size as u64).and_then(|r| range_of(e, mbi_r, r)))
         }
         entity::MULTIBOOT2_MODULE => {
             let matches = mbi.modules().any(|m| m.start as u64 == ent && (m.end - m.start) as u64 == size);
             if !matches || implicit {
                 return Err(mismatch);
             }
-            Ok(PhysRange::new(PhysAddr(ent), size))
+            Ok(range_of(e, mbi_r, PhysRange::EMPTY))
         }
         t => Err(LaunchError::PolicyEntity { entity_type: t }),
     }
@@ -107,8 +103,10 @@ pub fn plan<M: PhysMemory>(
     let mbi = read_mbi(mem, mbi_r)?;
     let mut saw_mbi = false;
     let mut saw_slrt = false;
-    let mut work = PolicyWork { targets: [Target::default(); MAX_ENTRIES], n: 0, log_room: LogRoom::default() };
-    for (i, e) in slrt.policy_entries().enumerate() {
+    let first = slrt.policy_entry_offset(0).unwrap_or(0);
+    let mut work = PolicyWork { first, entries: 0, slrt_size: slrt.size(), log_room: LogRoom::default() };
+    for e in slrt.policy_entries() {
+        work.entries += 1;
         let Some(t) = target(e, &mbi, (mbi_r, launch.mbi_declared_len), slrt_addr, slrt.size())? else { continue };
         if !t.is_empty() && mem.read(t).is_none() {
             return Err(LaunchError::BadModule { start: t.start().as_u64() });
@@ -119,18 +117,6 @@ pub fn plan<M: PhysMemory>(
         if pcr != 17 && pcr != 18 {
             return Err(LaunchError::PolicyPcr { pcr });
         }
-        // target() bounded every range below 4 GiB (modules, the MBI and
-        // the SLRT have 32-bit addresses) and the table fits its 4 KiB area.
-        let at = slrt.policy_entry_offset(i).unwrap_or(0);
-        let slot = work.targets.get_mut(work.n).ok_or(LaunchError::PolicyMismatch { entity: e.entity.get() })?;
-        *slot = Target {
-            entry: at as u16,
-            pcr: pcr as u8,
-            mbi: e.entity_type.get() == entity::MULTIBOOT2_INFO,
-            start: t.start().as_u64() as u32,
-            len: t.len() as u32,
-        };
-        work.n += 1;
         match e.entity_type.get() {
             entity::MULTIBOOT2_INFO if saw_mbi => return Err(LaunchError::PolicyMismatch { entity: e.entity.get() }),
             entity::MULTIBOOT2_INFO => saw_mbi = true,
@@ -173,13 +159,20 @@ pub fn measure<M: PhysMemory, T: TpmTransport>(
     slrt_area: PhysRange,
 ) -> Result<(), LaunchError> {
     let mbi_r = plan.mbi.ok_or(LaunchError::NoMbi)?;
-    let unreadable = LaunchError::SlbUnreadable { base: slrt_area.start().as_u64() };
-    let targets = &work.targets[..work.n];
-    for t in targets {
-        let r = match t.mbi {
-            true => mbi_r,
-            false => PhysRange::new(PhysAddr(t.start as u64), t.len as u64).unwrap_or(PhysRange::EMPTY),
-        };
+    let base = slrt_area.start();
+    let unreadable = LaunchError::SlbUnreadable { base: base.as_u64() };
+    let slrt_r = PhysRange::new(base, work.slrt_size as u64).ok_or(unreadable)?;
+    // Each entry straight from the table plan() checked: it sits in the
+    // DMA-protected SLB and only this CPU runs, so it is what plan() saw.
+    let entry_at = |i: usize| PhysRange::new(base.checked_add((work.first + i * ENTRY) as u64)?, ENTRY as u64);
+    for i in 0..work.entries {
+        let e = entry_at(i).and_then(|r| mem.read(r)).and_then(|b| PolicyEntry::ref_from_bytes(b).ok());
+        let e = e.ok_or(unreadable)?;
+        let Some(r) = range_of(e, mbi_r, slrt_r) else { continue };
+        let pcr = Pcr(e.pcr.get() as u8);
+        let mut text = [0u8; 32];
+        let n = e.evt_info().len();
+        text[..n].copy_from_slice(e.evt_info());
         // An empty module (GRUB: start 0, size 0) is measured as no bytes,
         // without touching memory.
         let data = if r.is_empty() {
@@ -188,14 +181,6 @@ pub fn measure<M: PhysMemory, T: TpmTransport>(
             mem.read(r).ok_or(LaunchError::BadModule { start: r.start().as_u64() })?
         };
         let digests = digest_all(banks, data);
-        // The entry's text, from the table plan() checked: it sits in the
-        // DMA-protected SLB and only this CPU runs.
-        let at = PhysRange::new(slrt_area.start().checked_add(t.entry as u64).ok_or(unreadable)?, ENTRY as u64);
-        let e = at.and_then(|r| mem.read(r)).and_then(|b| PolicyEntry::ref_from_bytes(b).ok()).ok_or(unreadable)?;
-        let mut text = [0u8; 32];
-        let n = e.evt_info().len();
-        text[..n].copy_from_slice(e.evt_info());
-        let pcr = Pcr(t.pcr);
         let m = Measurement { pcr, digests, event: &text[..n], logged_only: false };
         if let Some(log) = plan.log {
             log_events(mem, log, tpm.family(), banks, core::slice::from_ref(&m), LogStart::Append)?;
@@ -205,11 +190,14 @@ pub fn measure<M: PhysMemory, T: TpmTransport>(
     // Flag only now: the SLRT entry measures the table as the bootloader
     // wrote it, which is what a verifier can reproduce.
     let area = mem.write(slrt_area).ok_or(unreadable)?;
-    for t in targets {
-        let o = t.entry as usize + FLAGS;
-        let b = area.get_mut(o..o + 2).ok_or(unreadable)?;
-        let flags = u16::from_le_bytes([b[0], b[1]]) | policy_flags::MEASURED;
-        b.copy_from_slice(&flags.to_le_bytes());
+    for i in 0..work.entries {
+        let o = work.first + i * ENTRY;
+        let e = area.get_mut(o..o + ENTRY).ok_or(unreadable)?;
+        let ty = u16::from_le_bytes([e[TYPE], e[TYPE + 1]]);
+        if ty != entity::UNUSED {
+            let flags = u16::from_le_bytes([e[FLAGS], e[FLAGS + 1]]) | policy_flags::MEASURED;
+            e[FLAGS..FLAGS + 2].copy_from_slice(&flags.to_le_bytes());
+        }
     }
     Ok(())
 }
@@ -217,3 +205,4 @@ pub fn measure<M: PhysMemory, T: TpmTransport>(
 /// A policy entry's size and where its flags lie in it.
 const ENTRY: usize = size_of::<PolicyEntry>();
 const FLAGS: usize = offset_of!(PolicyEntry, flags);
+const TYPE: usize = offset_of!(PolicyEntry, entity_type);
