@@ -68,12 +68,27 @@ pub(crate) fn command(l: &Launch, d: &Path, loaders: &[(PathBuf, u64)]) -> Comma
         .arg(format!("file:{}", d.join("serial.log").display()))
         .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=4"])
         // Every TPM command QEMU passes to swtpm, and each locality change.
-        .args(["-d", "trace:tpm_emulator_handle_request,trace:tpm_emulator_set_locality", "-D"])
+        // `SKL_QEMU_LOG`: more `-d` items (the profile of `make bench` adds
+        // `exec,nochain,in_asm`), the log then copied to `SKL_QEMU_LOG_COPY`.
+        .arg("-d")
+        .arg(qemu_log_items())
+        .arg("-D")
         .arg(d.join("qemu-trace.log"))
         .args(if l.icount { &["-icount", "shift=0,sleep=off"][..] } else { &[][..] })
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     q
+}
+
+/// QEMU's `-d` items: the TPM trace events the results count, plus
+/// `SKL_QEMU_LOG`'s.
+fn qemu_log_items() -> String {
+    let mut items = "trace:tpm_emulator_handle_request,trace:tpm_emulator_set_locality".to_string();
+    if let Ok(more) = std::env::var("SKL_QEMU_LOG") {
+        items.push(',');
+        items.push_str(&more);
+    }
+    items
 }
 
 /// Runs `q` until QEMU exits or `timeout` passes (then kills it),

@@ -33,6 +33,9 @@ pub(crate) fn collect(l: &Launch, d: &Path, slb: SlbHeader, q: Finished) -> Laun
     let txt_regs = if l.txt { read_run_file(&d.join("txt.regs"), &q.stderr) } else { vec![] };
     // The launcher's TXT heap (qemu-tests/guest/launcher/txt.h).
     let txt_heap = if l.txt { ram(0x60_0000, 0x1_0000) } else { vec![] };
+    if let Some(to) = std::env::var_os("SKL_QEMU_LOG_COPY") {
+        fs::copy(d.join("qemu-trace.log"), to).expect("SKL_QEMU_LOG_COPY is writable");
+    }
     let tpm_commands_at_locality_2 = count_commands_at_locality(&text("qemu-trace.log"), 2);
     LaunchResult {
         status: q.status,

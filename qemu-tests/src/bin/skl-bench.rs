@@ -33,7 +33,7 @@ fn main() {
     // only for SHA-1 and SHA-256 (a SHA-384 bank is left unmeasured).
     let c_skl = "C SKL: one extend per bank (SHA-1/256 only) per measurement";
     for (label, family, banks, c_cmds) in [
-        ("TPM 1.2 (incl. the family probe)", TpmFamily::Tpm12, None, 2u64),
+        ("TPM 1.2", TpmFamily::Tpm12, None, 2u64),
         ("TPM 2.0, 2 banks", TpmFamily::Tpm20, Some(vec!["sha1", "sha256"]), 4),
         ("TPM 2.0, 3 banks", TpmFamily::Tpm20, Some(vec!["sha1", "sha256", "sha384"]), 4),
     ] {

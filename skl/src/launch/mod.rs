@@ -459,7 +459,7 @@ pub fn run_after_entry<M: PhysMemory, T: TpmTransport, G: DmaGuard>(
     // left is a TPM that fails a command.
     let later = work.map_or(LogRoom::default(), |w| w.log_room);
     let result = measure(mem, tpm, &plan, dce, later)
-        .and_then(|banks| work.map_or(Ok(()), |w| policy::measure(mem, tpm, &w, banks, &plan, bl, dce.arch)));
+        .and_then(|banks| work.map_or(Ok(()), |w| policy::measure(mem, tpm, &w, banks, &plan, bl)));
     tpm.relinquish_locality();
     result?;
     let entry = (plan.dlme.start().as_u64() + plan.entry_offset as u64) as u32;
