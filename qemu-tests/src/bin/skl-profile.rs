@@ -8,6 +8,7 @@
 //!     skl-profile OUT.log
 
 use qemu_tests::{Launch, TpmFamily, TpmInterface};
+use serde::Serialize;
 
 fn main() {
     let out = std::env::args().nth(1).expect("usage: skl-profile OUT.log");
@@ -15,11 +16,22 @@ fn main() {
     std::env::set_var("SKL_QEMU_LOG_COPY", &out);
     let r = Launch::new().icount().tpm(TpmFamily::Tpm20, TpmInterface::Tis, Some(vec!["sha1", "sha256"])).run();
     assert_eq!(r.status, Some(33), "{}", r.summary());
-    let slb = r.plan.as_ref().expect("launch record").slb_base;
-    let dlme = r.plan.as_ref().map_or(0, |p| p.dlme_size);
-    println!(
-        "{{\"slb_base\": {slb}, \"dlme_size\": {dlme}, \"tsc\": {}, \"log\": {:?}}}",
-        r.tsc_entry_to_kernel.expect("TSC stamps"),
-        out
-    );
+    let plan = r.plan.as_ref().expect("launch record");
+    let profile = Profile {
+        slb_base: plan.slb_base,
+        dlme_size: plan.dlme_size,
+        tsc: r.tsc_entry_to_kernel.expect("TSC stamps"),
+        log: out,
+    };
+    println!("{}", serde_json::to_string(&profile).expect("the profile serialises"));
+}
+
+/// What bench/run.py reads: where the SLB was, the DLME's size, the TSC
+/// count entry -> hand-off, and the path of QEMU's log.
+#[derive(Serialize)]
+struct Profile {
+    slb_base: u32,
+    dlme_size: u32,
+    tsc: u64,
+    log: String,
 }
