@@ -3,7 +3,7 @@
 same run, also written as JSON to build/bench/<UTC timestamp>.json.
 
 Rows:
-  size     measured bytes of skl.bin (and skl-debug.bin), footprint, headroom
+  size     measured bytes of skl.bin (and skl-debug.bin), footprint, room
            to 64 KiB; reference: the C SKL `slrt` branch's 11,278 bytes
   hash     the payload's one-pass multi-bank hashing (skl/benches/hash.rs: the
            block functions of the release payload, best of 300 runs over
@@ -49,14 +49,20 @@ def size_rows():
         rows.append({"row": f"measured bytes, {name}", "value": measured, "unit": "B",
                      "reference": C_SKL_MEASURED, "ref_name": "C SKL slrt",
                      "ratio": round(measured / C_SKL_MEASURED, 2)})
-    out = sh(["python3", "skl/check-image.py", "target/x86_64-unknown-none/payload/skl",
-              os.path.join(BUILD, "skl.bin")])
-    m = re.search(r"footprint (\d+) of 65536 B.*free (\d+) B", out)
-    if m:
-        rows.append({"row": "SLB footprint, skl.bin", "value": int(m.group(1)), "unit": "B",
-                     "reference": 65536, "ref_name": "SLB size", "ratio": round(int(m.group(1)) / 65536, 2)})
-        rows.append({"row": "headroom to 64 KiB", "value": int(m.group(2)), "unit": "B",
-                     "reference": None, "ref_name": "", "ratio": None})
+    for name, elf in (("skl.bin", "payload/skl"), ("skl-debug.bin", "slb-debug/skl")):
+        if not os.path.exists(os.path.join(BUILD, name)):
+            continue
+        out = sh(["python3", "skl/check-image.py", f"target/x86_64-unknown-none/{elf}", os.path.join(BUILD, name)])
+        m = re.search(r"footprint (\d+) of 65536 B.*free (\d+) B, room before the tables (\d+) B", out)
+        if not m:
+            continue
+        if name == "skl.bin":
+            rows.append({"row": "SLB footprint, skl.bin", "value": int(m.group(1)), "unit": "B",
+                         "reference": 65536, "ref_name": "SLB size", "ratio": round(int(m.group(1)) / 65536, 2)})
+        # What the image may still grow by before the page-aligned tables
+        # move up a page and the link fails (issue 20: >= 4 KiB for debug).
+        rows.append({"row": f"room before the tables, {name}", "value": int(m.group(3)), "unit": "B",
+                     "reference": 4096, "ref_name": "issue 20's goal for the debug build", "ratio": None})
     return rows
 
 
