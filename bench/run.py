@@ -4,7 +4,7 @@ same run, also written as JSON to build/bench/<UTC timestamp>.json.
 
 Rows:
   size     measured bytes of skl.bin (and skl-debug.bin), footprint, room
-           to 64 KiB; reference: the C SKL `slrt` branch's 11,278 bytes
+           before the tables; reference: the C SKL `slrt` branch's 11,278 bytes
   hash     the payload's one-pass multi-bank hashing (skl/benches/hash.rs: the
            block functions of the release payload, best of 300 runs over
            256 KiB); reference: `openssl speed -evp` on this machine (best of 3),
