@@ -42,9 +42,10 @@ fuzz-setup: $(SETUP_STAMP)
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends g++; }
 
 # --target keeps the instrumentation off build scripts and proc macros.
+# --examples: gen_corpus (make fuzz-seeds) is built too, so it cannot rot.
 fuzz-build: fuzz-setup
 	cd fuzz && RUSTFLAGS="$(FUZZ_RUSTFLAGS)" $(CARGO) build --locked --release \
-	  --target $(FUZZ_HOST) --target-dir $(FUZZ_TARGET_DIR) --bins
+	  --target $(FUZZ_HOST) --target-dir $(FUZZ_TARGET_DIR) --bins --examples
 
 # One run: $(1) = target, $(2) = seconds. libFuzzer exits non-zero on any
 # finding; so does this.

@@ -179,7 +179,7 @@ def main():
     print(f"  footprint {top + stack} of {SLB_SIZE} B: image, bootloader data {BL_DATA_SIZE} B at {bl:#x}, "
           f"bss {bss['size']} B at {bss['addr']:#x}, rw copy {rw_end - rw_start} B, "
           f"page + IOMMU tables {tables['size']} B at {tables['addr']:#x}, stack {stack} B; "
-          f"free {SLB_SIZE - stack - top} B")
+          f"free {SLB_SIZE - stack - top} B, room before the tables {tables['addr'] - rw_end} B")
 
 
 if __name__ == "__main__":

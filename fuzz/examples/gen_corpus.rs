@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use skl::launch::run as launch;
+use skl_bootinfo::sl_header::Generation;
 use skl_bootinfo::PhysAddr;
 use skl_fuzz::launch::{layout, ram, tpm, Input};
 
@@ -31,7 +32,7 @@ fn main() {
                 let inp = Input::decode(&bytes);
                 let mut mem = ram(&inp);
                 let mut t = tpm(inp.flags);
-                let h = launch(&mut mem, &mut t, PhysAddr(layout::SLB)).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+                let h = launch(&mut mem, &mut t, PhysAddr(layout::SLB), Generation::Qubes423).unwrap_or_else(|e| panic!("{name}: {e:?}"));
                 println!("{name}: {:?} mode, {} extends", h.mode, t.extends.len());
                 skl_fuzz::launch::run(&bytes);
             }

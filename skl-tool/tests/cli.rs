@@ -217,6 +217,23 @@ fn tpm12_log() -> Vec<u8> {
     buf
 }
 
+/// The one line of JSON a `--json` run printed.
+fn json(r: &Run) -> serde_json::Value {
+    serde_json::from_str(&r.out).unwrap_or_else(|e| panic!("not JSON ({e}): {}", r.out))
+}
+
+/// `v` is an object with exactly these keys (in any order: JSON objects
+/// have none).
+#[track_caller]
+fn assert_keys(v: &serde_json::Value, want: &[&str]) {
+    let mut have: Vec<&str> =
+        v.as_object().unwrap_or_else(|| panic!("not an object: {v}")).keys().map(|k| k.as_str()).collect();
+    let mut want = want.to_vec();
+    have.sort_unstable();
+    want.sort_unstable();
+    assert_eq!(have, want, "{v}");
+}
+
 fn line_with<'a>(out: &'a str, prefix: &str) -> &'a str {
     out.lines().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("no line {prefix:?} in:\n{out}"))
 }
@@ -242,8 +259,52 @@ fn info_known_answers_for_every_bank() {
 
     let r = tool(&["info", "--json", &f]);
     assert_eq!(r.code, 0);
-    assert!(r.out.contains("\"measured_size\": 128"), "{}", r.out);
-    assert!(r.out.contains(&format!("\"pcr17_after_skinit\": \"{}\"", hex(&ext(H::S256, &zero(H::S256), measured)))));
+    let j = json(&r);
+    assert_eq!(j["measured_size"], 128, "{j}");
+    assert_eq!(j["banks"]["sha256"]["pcr17_after_skinit"], hex(&ext(H::S256, &zero(H::S256), measured)), "{j}");
+}
+
+#[test]
+fn info_json_has_every_key_with_its_value() {
+    let f = tmp("info-json.bin", &skl_bin());
+    let r = tool(&["info", "--json", &f]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert_eq!(r.out.lines().count(), 1, "one line: {}", r.out);
+    let j = json(&r);
+    let measured = &skl_bin()[..0x80];
+    assert_keys(
+        &j,
+        &[
+            "file",
+            "generation",
+            "file_size",
+            "total_size",
+            "entry",
+            "measured_size",
+            "skl_info",
+            "bootloader_data",
+            "uuid",
+            "version",
+            "banks",
+        ],
+    );
+    assert_eq!(j["file"], f.as_str());
+    assert_eq!(j["generation"], "qubes-4.2.3");
+    assert_eq!(j["file_size"], 0x80);
+    assert_eq!(j["total_size"], 0x80);
+    assert_eq!(j["entry"], 0x40);
+    assert_eq!(j["measured_size"], 0x80);
+    assert_eq!(j["skl_info"], 8);
+    assert_eq!(j["bootloader_data"], 0x80);
+    assert_eq!(j["uuid"], "78f1268e-0492-11e9-832a-c85b76c4cc02");
+    assert_eq!(j["version"], 3);
+    assert_keys(&j["banks"], &["sha1", "sha256", "sha384", "sha512"]);
+    for (alg, name) in [(H::S1, "sha1"), (H::S256, "sha256"), (H::S384, "sha384"), (H::S512, "sha512")] {
+        let b = &j["banks"][name];
+        assert_keys(b, &["measured_digest", "pcr17_after_skinit"]);
+        assert_eq!(b["measured_digest"], hex(&h(alg, measured)), "{name}");
+        assert_eq!(b["pcr17_after_skinit"], hex(&ext(alg, &zero(alg), measured)), "{name}");
+    }
 }
 
 #[test]
@@ -287,17 +348,62 @@ fn predict_elf32_matches_a_hand_computation() {
 
     let r = tool(&["predict", "--skl", &s, "--kernel", &k, "--banks", "sha256", "--json"]);
     assert_eq!(r.code, 0, "{}", r.err);
-    let want = pcr17(H::S256, &skl_bin()[..0x80], 0x60, &elf32_dlme(), &[]);
-    assert!(
-        r.out.contains(&format!("{{\"bank\": \"sha256\", \"pcr\": 17, \"value\": \"{}\"}}", hex(&want))),
-        "{}",
-        r.out
-    );
-    assert!(r
-        .out
-        .contains("{\"bank\": \"sha256\", \"pcr\": 18, \"value\": null, \"runtime\": \"depends on the MBI\"}"));
-    assert!(r.out.contains("\"mode\": \"dlme\"") && r.out.contains("\"entry_offset\": 96"), "{}", r.out);
     assert_eq!(r.out.lines().count(), 1);
+    let j = json(&r);
+    let want = pcr17(H::S256, &skl_bin()[..0x80], 0x60, &elf32_dlme(), &[]);
+    assert_eq!(j["pcrs"][0], serde_json::json!({"bank": "sha256", "pcr": 17, "value": hex(&want)}), "{j}");
+    assert_eq!(
+        j["pcrs"][1],
+        serde_json::json!({"bank": "sha256", "pcr": 18, "value": null, "runtime": "depends on the MBI"}),
+        "{j}"
+    );
+    assert_eq!((&j["mode"], &j["entry_offset"]), (&"dlme".into(), &96.into()), "{j}");
+}
+
+#[test]
+fn predict_json_has_every_key_with_its_value() {
+    let s = tmp("pj-skl.bin", &skl_bin());
+    let k = tmp("pj-kernel32.elf", &kernel_elf32());
+    let m = tmp("pj-module.gz", b"\x1f\x8b gzip");
+    let r = tool(&["predict", "--skl", &s, "--kernel", &k, "--module", &m, "--banks", "sha256,sha1", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let j = json(&r);
+    assert_keys(&j, &["mode", "skl_measured_size", "kernel", "entry_offset", "dlme_size", "events", "pcrs", "notes"]);
+    assert_eq!(j["mode"], "dlme");
+    assert_eq!(j["skl_measured_size"], 0x80);
+    assert_eq!(j["kernel"], serde_json::json!({"source": "ELF32", "load_base": 0x100_0000, "mle_header_offset": 0x10}));
+    assert_keys(&j["kernel"], &["source", "load_base", "mle_header_offset"]);
+    assert_eq!(j["entry_offset"], 0x60);
+    assert_eq!(j["dlme_size"], elf32_dlme().len());
+    // SKINIT's measurement, SKL's two, then the kernel's of the module.
+    let measured = &skl_bin()[..0x80];
+    let entry = 0x60u32.to_le_bytes();
+    let data: [&[u8]; 4] = [measured, &entry, &elf32_dlme(), b"\x1f\x8b gzip"];
+    let events = j["events"].as_array().unwrap();
+    assert_eq!(events.len(), data.len(), "{j}");
+    for (e, (d, by)) in events.iter().zip(data.iter().zip(["skinit", "skl", "skl", "kernel"])) {
+        assert_keys(e, &["pcr", "event", "by", "digests"]);
+        assert_eq!((&e["pcr"], &e["by"]), (&17.into(), &by.into()), "{e}");
+        assert!(e["event"].as_str().is_some_and(|t| !t.is_empty()), "{e}");
+        assert_keys(&e["digests"], &["sha256", "sha1"]);
+        assert_eq!(e["digests"]["sha256"], hex(&h(H::S256, d)), "{e}");
+        assert_eq!(e["digests"]["sha1"], hex(&h(H::S1, d)), "{e}");
+    }
+    let mods: [&[u8]; 1] = [b"\x1f\x8b gzip"];
+    let pcrs = j["pcrs"].as_array().unwrap();
+    let want = |alg| hex(&pcr17(alg, measured, 0x60, &elf32_dlme(), &mods));
+    assert_eq!(pcrs[0], serde_json::json!({"bank": "sha256", "pcr": 17, "value": want(H::S256)}));
+    assert_eq!(pcrs[2], serde_json::json!({"bank": "sha1", "pcr": 17, "value": want(H::S1)}));
+    for p in [&pcrs[1], &pcrs[3]] {
+        assert_keys(p, &["bank", "pcr", "value", "runtime"]);
+        assert_eq!(
+            (&p["pcr"], &p["value"], &p["runtime"]),
+            (&18.into(), &serde_json::Value::Null, &"depends on the MBI".into())
+        );
+    }
+    let notes = j["notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "{j}");
+    assert!(notes[0].as_str().unwrap().contains("gzip-compressed"), "{j}");
 }
 
 #[test]

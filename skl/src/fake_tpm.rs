@@ -89,7 +89,7 @@ impl FakeTpm {
         let c = self.cmd.clone();
         let be32 = |o: usize| u32::from_be_bytes(c[o..o + 4].try_into().unwrap());
         if u16::from_be_bytes([c[0], c[1]]) != 0x00C1 {
-            // A TPM 2.0 command (the family probe): TPM_BADTAG.
+            // A TPM 2.0 command: TPM_BADTAG.
             self.commands.push((be32(6), self.active.unwrap()));
             self.rsp = vec![0x00, 0xC4, 0, 0, 0, 10, 0, 0, 0, 0x1E];
             self.rsp_pos = 0;
@@ -128,6 +128,15 @@ impl FakeTpm {
         let c = self.cmd.clone();
         let be32 = |o: usize| u32::from_be_bytes(c[o..o + 4].try_into().unwrap());
         let be16 = |o: usize| u16::from_be_bytes(c[o..o + 2].try_into().unwrap());
+        if be16(0) == 0x00C1 {
+            // A TPM 1.2 command: TPM_ST_RSP_COMMAND with TPM_RC_BAD_TAG, as a
+            // TPM 2.0 answers one (TPM 2.0 Part 1, "TPM 1.2 compatibility").
+            self.commands.push((be32(6), self.active.unwrap()));
+            self.rsp = vec![0x00, 0xC4, 0, 0, 0, 10, 0, 0, 0, 0x1E];
+            self.rsp_pos = 0;
+            self.state = State::Completion;
+            return;
+        }
         let cc = be32(6);
         let loc = self.active.unwrap();
         self.commands.push((cc, loc));

@@ -5,25 +5,35 @@
 //! TPM status polls depends on how fast swtpm answers).
 
 use qemu_tests::{artifact, Launch, TpmFamily, TpmInterface};
+use serde::Serialize;
 
 fn module(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 7) as u8).collect()
 }
 
+/// One row of `make bench` (bench/run.py reads these keys).
+#[derive(Serialize)]
+struct Row {
+    row: String,
+    value: u64,
+    unit: &'static str,
+    reference: Option<u64>,
+    ref_name: &'static str,
+    /// value / reference, to two decimals.
+    ratio: Option<f64>,
+}
+
 fn main() {
     let mut rows = vec![];
-    let mut row = |name: String, value: u64, unit: &str, reference: Option<u64>, ref_name: &str| {
-        let ratio = reference.map(|r| format!("{:.2}", value as f64 / r as f64)).unwrap_or("null".into());
-        let reference = reference.map(|r| r.to_string()).unwrap_or("null".into());
-        rows.push(format!(
-            "{{\"row\": \"{name}\", \"value\": {value}, \"unit\": \"{unit}\", \"reference\": {reference}, \"ref_name\": \"{ref_name}\", \"ratio\": {ratio}}}"
-        ));
+    let mut row = |row: String, value: u64, unit: &'static str, reference: Option<u64>, ref_name: &'static str| {
+        let ratio = reference.map(|r| (value as f64 / r as f64 * 100.0).round() / 100.0);
+        rows.push(Row { row, value, unit, reference, ref_name, ratio });
     };
     // The C SKL (slrt branch) sends one extend per bank per measurement, and
     // only for SHA-1 and SHA-256 (a SHA-384 bank is left unmeasured).
     let c_skl = "C SKL: one extend per bank (SHA-1/256 only) per measurement";
     for (label, family, banks, c_cmds) in [
-        ("TPM 1.2 (incl. the family probe)", TpmFamily::Tpm12, None, 2u64),
+        ("TPM 1.2", TpmFamily::Tpm12, None, 2u64),
         ("TPM 2.0, 2 banks", TpmFamily::Tpm20, Some(vec!["sha1", "sha256"]), 4),
         ("TPM 2.0, 3 banks", TpmFamily::Tpm20, Some(vec!["sha1", "sha256", "sha384"]), 4),
     ] {
@@ -52,5 +62,5 @@ fn main() {
         }
         row(format!("instructions entry -> hand-off, {label}, TPM 2.0 sha1+sha256"), best, "insns", None, "");
     }
-    println!("[{}]", rows.join(",\n "));
+    println!("{}", serde_json::to_string_pretty(&rows).expect("rows serialise"));
 }

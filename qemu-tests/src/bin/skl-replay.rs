@@ -11,11 +11,12 @@
 //! Exit status 0 whenever the run completed (whatever SKL decided), 2 on
 //! bad arguments.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::exit;
 
 use qemu_tests::{Launch, TpmFamily, TpmInterface};
-use serde_json::{json, Map, Value};
+use serde::Serialize;
 
 const USAGE: &str = "usage: skl-replay --slb FILE [--base ADDR] --slrt FILE [--mbi FILE@ADDR] \
 [--place FILE@ADDR]... [--kernel-elf FILE] [--tpm 2|1.2] [--banks LIST] [--iommu on|off] \
@@ -145,31 +146,47 @@ fn main() {
     }
     let r = l.run();
 
-    let handoff = r.handed_off_any_kernel();
-    let mut pcrs = Map::new();
     let bank_names: Vec<&str> = match (family, &banks) {
         (TpmFamily::Tpm12, _) => vec!["sha1"],
         (_, Some(b)) => b.clone(),
         (_, None) => vec!["sha1", "sha256", "sha384", "sha512"],
     };
+    let mut pcrs = BTreeMap::new();
     for b in bank_names {
-        let mut m = Map::new();
+        let mut m = BTreeMap::new();
         for n in [17u32, 18] {
             if let Some(v) = r.host_pcrs.get(&(b.to_string(), n)).or_else(|| r.report.pcrs.get(&(b.to_string(), n))) {
-                m.insert(n.to_string(), Value::String(v.iter().map(|x| format!("{x:02x}")).collect()));
+                m.insert(n.to_string(), v.iter().map(|x| format!("{x:02x}")).collect());
             }
         }
-        pcrs.insert(b.to_string(), Value::Object(m));
+        pcrs.insert(b.to_string(), m);
     }
-    let out = json!({
-        "handoff": handoff,
-        "failure_code": r.failure.map(|f| format!("{:#06x}", f.0)),
-        "failure_detail": r.failure.map(|f| format!("{:#x}", f.1)),
-        "pcrs": pcrs,
-        "stdout": r.serial,
-        "wall_s": (r.wall.as_secs_f64() * 1000.0).round() / 1000.0,
-        "qemu_status": r.status,
-        "debugcon": r.debugcon,
-    });
-    println!("{out}");
+    let out = Outcome {
+        handoff: r.handed_off_any_kernel(),
+        failure_code: r.failure.map(|f| format!("{:#06x}", f.0)),
+        failure_detail: r.failure.map(|f| format!("{:#x}", f.1)),
+        pcrs,
+        stdout: r.serial,
+        wall_s: (r.wall.as_secs_f64() * 1000.0).round() / 1000.0,
+        qemu_status: r.status,
+        debugcon: r.debugcon,
+    };
+    println!("{}", serde_json::to_string(&out).expect("the outcome serialises"));
+}
+
+/// What skl-replay prints (docs/test-contract.md, "skl-replay").
+#[derive(Serialize)]
+struct Outcome {
+    handoff: bool,
+    /// SKL's failure record: code (`"0x1002"`) and detail, or null.
+    failure_code: Option<String>,
+    failure_detail: Option<String>,
+    /// Bank -> PCR number ("17", "18") -> hex value.
+    pcrs: BTreeMap<String, BTreeMap<String, String>>,
+    /// COM1.
+    stdout: String,
+    wall_s: f64,
+    qemu_status: Option<i32>,
+    /// Port 0xE9.
+    debugcon: String,
 }

@@ -358,6 +358,40 @@ impl Mdr {
     }
 }
 
+/// True if every byte of `r` lies in usable (type 0, non-empty) records of
+/// `mdrs` (adjacent or overlapping records count together) and in no
+/// record of another type (zero-length records are ignored, SDG Table C-6).
+/// SDG §2.4.1: the MDRs, not e820, are the authoritative RAM map. Empty
+/// `r`: `false`, as in [`OsSinitData::pmr_covers`].
+pub fn mdrs_cover(mdrs: &[Mdr], r: &PhysRange) -> bool {
+    if r.is_empty() {
+        return false;
+    }
+    let mdrs = mdrs.iter();
+    let bad = |m: &Mdr| m.typ != mdr_type::GOOD && m.length.get() != 0 && m.range().is_some_and(|mr| mr.overlaps(r));
+    if mdrs.clone().any(bad) {
+        return false;
+    }
+    let mut cursor = r.start().as_u64();
+    // Each step moves `cursor` to the end of a record that contained it,
+    // so no record is used twice: at most `len` steps.
+    for _ in 0..mdrs.len() {
+        let reach = mdrs
+            .clone()
+            .filter(|m| m.is_usable())
+            .filter_map(Mdr::range)
+            .filter(|mr| mr.contains(PhysAddr(cursor)))
+            .map(|mr| mr.end())
+            .max();
+        match reach {
+            Some(e) if e >= r.end() => return true,
+            Some(e) => cursor = e,
+            None => return false,
+        }
+    }
+    false
+}
+
 /// Why a heap is refused. Offsets count from the start of the heap; a
 /// table's offset is that of its size field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -664,15 +698,18 @@ impl<'a> TxtHeap<'a> {
             .then(|| self.table_offset(HeapTable::SinitMleData) + v.sinit_mdr_table_offset.get() as usize)
     }
     /// The SINIT memory descriptor records, unordered, zero-length ones
-    /// included (empty before v7).
-    pub fn mdrs(&self) -> core::slice::Iter<'a, Mdr> {
-        let table: &'a [Mdr] = (|| {
+    /// included (empty before v7); they lie at [`TxtHeap::mdr_table_offset`].
+    pub fn mdr_table(&self) -> &'a [Mdr] {
+        (|| {
             let n = self.sinit_mle_data_v7()?.number_of_sinit_mdrs.get() as usize;
             let o = self.mdr_table_offset()?;
             <[Mdr]>::ref_from_bytes(self.heap.get(o..o + n * core::mem::size_of::<Mdr>())?).ok()
         })()
-        .unwrap_or(&[]);
-        table.iter()
+        .unwrap_or(&[])
+    }
+    /// [`TxtHeap::mdr_table`]'s records.
+    pub fn mdrs(&self) -> core::slice::Iter<'a, Mdr> {
+        self.mdr_table().iter()
     }
     /// SINIT's validated copy of the ACPI DMAR (v7+, non-empty).
     pub fn sinit_vtd_dmar(&self) -> Option<&'a [u8]> {
@@ -685,38 +722,9 @@ impl<'a> TxtHeap<'a> {
         self.heap.get(o..o + size)
     }
 
-    /// True if every byte of `r` lies in usable (type 0, non-empty) MDRs
-    /// (adjacent or overlapping records count together) and in no MDR of
-    /// another type (zero-length records are ignored, SDG Table C-6). SDG §2.4.1: the MDRs, not e820, are the authoritative
-    /// RAM map. Empty `r`: `false`, as in [`OsSinitData::pmr_covers`].
+    /// [`mdrs_cover`] with this heap's MDRs.
     pub fn mdr_covers(&self, r: &PhysRange) -> bool {
-        if r.is_empty() {
-            return false;
-        }
-        let mdrs = self.mdrs();
-        let bad =
-            |m: &Mdr| m.typ != mdr_type::GOOD && m.length.get() != 0 && m.range().is_some_and(|mr| mr.overlaps(r));
-        if mdrs.clone().any(bad) {
-            return false;
-        }
-        let mut cursor = r.start().as_u64();
-        // Each step moves `cursor` to the end of a record that contained it,
-        // so no record is used twice: at most `len` steps.
-        for _ in 0..mdrs.len() {
-            let reach = mdrs
-                .clone()
-                .filter(|m| m.is_usable())
-                .filter_map(Mdr::range)
-                .filter(|mr| mr.contains(PhysAddr(cursor)))
-                .map(|mr| mr.end())
-                .max();
-            match reach {
-                Some(e) if e >= r.end() => return true,
-                Some(e) => cursor = e,
-                None => return false,
-            }
-        }
-        false
+        mdrs_cover(self.mdr_table(), r)
     }
 
     /// What a TPM 2.0 launch needs (`txt-mle.md` §3.2–§3.4, §4.2 step 5):

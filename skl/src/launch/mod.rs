@@ -459,7 +459,7 @@ pub fn run_after_entry<M: PhysMemory, T: TpmTransport, G: DmaGuard>(
     // left is a TPM that fails a command.
     let later = work.map_or(LogRoom::default(), |w| w.log_room);
     let result = measure(mem, tpm, &plan, dce, later)
-        .and_then(|banks| work.map_or(Ok(()), |w| policy::measure(mem, tpm, &w, banks, &plan, bl, dce.arch)));
+        .and_then(|banks| work.map_or(Ok(()), |w| policy::measure(mem, tpm, &w, banks, &plan, bl)));
     tpm.relinquish_locality();
     result?;
     let entry = (plan.dlme.start().as_u64() + plan.entry_offset as u64) as u32;
@@ -532,8 +532,8 @@ fn measure<M: PhysMemory, T: TpmTransport, G: DmaGuard>(
     ];
     let steps = if skinit.is_some() { &steps[..] } else { &steps[1..] };
     if let Some(log) = plan.log {
-        // SKINIT logs nothing: the log is SKL's to start (`dce_image`).
-        let start = LogStart::First { erase: dce.dce_image.is_some(), keep: later.bytes(family, banks) };
+        // SKINIT logs nothing: on AMD the log is SKL's to start.
+        let start = LogStart::First { erase: dce.arch == Architecture::AmdSkinit, keep: later.bytes(family, banks) };
         log_events(mem, log, family, banks, steps, start)?;
     }
     for m in steps.iter().filter(|m| !m.logged_only) {

@@ -10,9 +10,12 @@
 //! loader owns), only entity types that exist in a Multiboot2 launch, and
 //! the SLRT entry must be present so the policy itself is measured.
 
+use core::mem::{offset_of, size_of};
 use skl_bootinfo::addr::{PhysAddr, PhysRange};
 use skl_bootinfo::multiboot2::Mbi;
-use skl_bootinfo::slrt::{entity, policy_flags, Architecture, PolicyEntry, Slrt};
+
+use skl_bootinfo::slrt::{entity, policy_flags, PolicyEntry, Slrt};
+use zerocopy::FromBytes;
 
 use super::{extend, log_events, LaunchPlan, LogRoom, LogStart, Measurement};
 use crate::error::LaunchError;
@@ -20,12 +23,29 @@ use crate::hash::{digest_all, BankSet};
 use crate::memory::PhysMemory;
 use crate::tpm::{Pcr, TpmTransport};
 
-/// Proof that the policy was checked against the MBI.
+/// Proof that the policy was checked against the MBI, and where its
+/// entries lie, so that measuring it parses nothing again.
 #[derive(Clone, Copy, Debug)]
 pub struct PolicyWork {
+    /// Offset of the first entry in the SLRT area, and how many there are.
+    first: usize,
     entries: usize,
+    /// The SLRT's size (what its own policy entry measures).
+    slrt_size: u32,
     /// What the policy's events will take in the log.
     pub log_room: LogRoom,
+}
+
+/// The bytes an entry names, once `target` has accepted it (`None`: an
+/// unused slot). The MBI is `mbi_r`: at measure time the MBI as grown by the
+/// reservation of SKL's memory (`reserve_for_kernel`).
+fn range_of(e: &PolicyEntry, mbi_r: PhysRange, slrt_r: PhysRange) -> Option<PhysRange> {
+    match e.entity_type.get() {
+        entity::MULTIBOOT2_INFO => Some(mbi_r),
+        entity::SLRT => Some(slrt_r),
+        entity::MULTIBOOT2_MODULE => PhysRange::new(PhysAddr(e.entity.get()), e.size.get()),
+        _ => None,
+    }
 }
 
 /// The memory an entry names, or why it is refused.
@@ -47,20 +67,20 @@ fn target(
             if ent != mbi_r.start().as_u64() || !(implicit || size == mbi_len) {
                 return Err(mismatch);
             }
-            Ok(Some(mbi_r))
+            Ok(range_of(e, mbi_r, PhysRange::EMPTY))
         }
         entity::SLRT => {
             if ent != slrt_addr.as_u64() || !(implicit || size == slrt_size as u64) {
                 return Err(mismatch);
             }
-            Ok(PhysRange::new(slrt_addr, slrt_size as u64))
+            Ok(PhysRange::new(slrt_addr, slrt_size as u64).and_then(|r| range_of(e, mbi_r, r)))
         }
         entity::MULTIBOOT2_MODULE => {
             let matches = mbi.modules().any(|m| m.start as u64 == ent && (m.end - m.start) as u64 == size);
             if !matches || implicit {
                 return Err(mismatch);
             }
-            Ok(PhysRange::new(PhysAddr(ent), size))
+            Ok(range_of(e, mbi_r, PhysRange::EMPTY))
         }
         t => Err(LaunchError::PolicyEntity { entity_type: t }),
     }
@@ -83,16 +103,16 @@ pub fn plan<M: PhysMemory>(
     let mbi = read_mbi(mem, mbi_r)?;
     let mut saw_mbi = false;
     let mut saw_slrt = false;
-    let mut entries = 0;
-    let mut log_room = LogRoom::default();
+    let first = slrt.policy_entry_offset(0).unwrap_or(0);
+    let mut work = PolicyWork { first, entries: 0, slrt_size: slrt.size(), log_room: LogRoom::default() };
     for e in slrt.policy_entries() {
-        entries += 1;
+        work.entries += 1;
         let Some(t) = target(e, &mbi, (mbi_r, launch.mbi_declared_len), slrt_addr, slrt.size())? else { continue };
         if !t.is_empty() && mem.read(t).is_none() {
             return Err(LaunchError::BadModule { start: t.start().as_u64() });
         }
-        log_room.events += 1;
-        log_room.data += e.evt_info().len();
+        work.log_room.events += 1;
+        work.log_room.data += e.evt_info().len();
         let pcr = e.pcr.get();
         if pcr != 17 && pcr != 18 {
             return Err(LaunchError::PolicyPcr { pcr });
@@ -125,7 +145,7 @@ pub fn plan<M: PhysMemory>(
             return Err(LaunchError::ModuleNotInPolicy { start: m.start as u64 });
         }
     }
-    Ok(PolicyWork { entries, log_room })
+    Ok(work)
 }
 
 /// Measure and log every policy entry in table order, then mark it MEASURED
@@ -137,19 +157,22 @@ pub fn measure<M: PhysMemory, T: TpmTransport>(
     banks: BankSet,
     plan: &LaunchPlan,
     slrt_area: PhysRange,
-    arch: Architecture,
 ) -> Result<(), LaunchError> {
     let mbi_r = plan.mbi.ok_or(LaunchError::NoMbi)?;
+    let base = slrt_area.start();
+    let unreadable = LaunchError::SlbUnreadable { base: base.as_u64() };
+    let slrt_r = PhysRange::new(base, work.slrt_size as u64).ok_or(unreadable)?;
+    // Each entry straight from the table plan() checked: it sits in the
+    // DMA-protected SLB and only this CPU runs, so it is what plan() saw.
+    let entry_at = |i: usize| PhysRange::new(base.checked_add((work.first + i * ENTRY) as u64)?, ENTRY as u64);
     for i in 0..work.entries {
-        // The SLRT sits in the DMA-protected SLB and only this CPU runs, so
-        // re-reading it yields what plan() checked.
-        let table = mem.read(slrt_area).ok_or(LaunchError::SlbUnreadable { base: slrt_area.start().as_u64() })?;
-        let slrt = Slrt::parse(table, arch)?;
-        let Some(e) = slrt.policy_entries().nth(i) else { break };
-        let mbi = read_mbi(mem, mbi_r)?;
-        let Some(r) = target(e, &mbi, (mbi_r, plan.mbi_declared_len), slrt_area.start(), slrt.size())? else {
-            continue;
-        };
+        let e = entry_at(i).and_then(|r| mem.read(r)).and_then(|b| PolicyEntry::ref_from_bytes(b).ok());
+        let e = e.ok_or(unreadable)?;
+        let Some(r) = range_of(e, mbi_r, slrt_r) else { continue };
+        let pcr = Pcr(e.pcr.get() as u8);
+        let mut text = [0u8; 32];
+        let n = e.evt_info().len();
+        text[..n].copy_from_slice(e.evt_info());
         // An empty module (GRUB: start 0, size 0) is measured as no bytes,
         // without touching memory.
         let data = if r.is_empty() {
@@ -158,10 +181,6 @@ pub fn measure<M: PhysMemory, T: TpmTransport>(
             mem.read(r).ok_or(LaunchError::BadModule { start: r.start().as_u64() })?
         };
         let digests = digest_all(banks, data);
-        let mut text = [0u8; 32];
-        let n = e.evt_info().len();
-        text[..n].copy_from_slice(e.evt_info());
-        let pcr = Pcr(e.pcr.get() as u8);
         let m = Measurement { pcr, digests, event: &text[..n], logged_only: false };
         if let Some(log) = plan.log {
             log_events(mem, log, tpm.family(), banks, core::slice::from_ref(&m), LogStart::Append)?;
@@ -170,22 +189,20 @@ pub fn measure<M: PhysMemory, T: TpmTransport>(
     }
     // Flag only now: the SLRT entry measures the table as the bootloader
     // wrote it, which is what a verifier can reproduce.
-    let area = mem.write(slrt_area).ok_or(LaunchError::SlbUnreadable { base: slrt_area.start().as_u64() })?;
-    let offsets = {
-        let slrt = Slrt::parse(area, arch)?;
-        let mut v = [0usize; 80];
-        let mut n = 0;
-        for (i, e) in slrt.policy_entries().enumerate().take(v.len()) {
-            if e.entity_type.get() != entity::UNUSED {
-                v[n] = slrt.policy_entry_offset(i).unwrap_or(0) + 4;
-                n += 1;
-            }
+    let area = mem.write(slrt_area).ok_or(unreadable)?;
+    for i in 0..work.entries {
+        let o = work.first + i * ENTRY;
+        let e = area.get_mut(o..o + ENTRY).ok_or(unreadable)?;
+        let ty = u16::from_le_bytes([e[TYPE], e[TYPE + 1]]);
+        if ty != entity::UNUSED {
+            let flags = u16::from_le_bytes([e[FLAGS], e[FLAGS + 1]]) | policy_flags::MEASURED;
+            e[FLAGS..FLAGS + 2].copy_from_slice(&flags.to_le_bytes());
         }
-        (v, n)
-    };
-    for &o in &offsets.0[..offsets.1] {
-        let flags = u16::from_le_bytes([area[o], area[o + 1]]) | policy_flags::MEASURED;
-        area[o..o + 2].copy_from_slice(&flags.to_le_bytes());
     }
     Ok(())
 }
+
+/// A policy entry's size and where its flags lie in it.
+const ENTRY: usize = size_of::<PolicyEntry>();
+const FLAGS: usize = offset_of!(PolicyEntry, flags);
+const TYPE: usize = offset_of!(PolicyEntry, entity_type);

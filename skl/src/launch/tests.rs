@@ -176,9 +176,8 @@ fn tpm12_launch_extends_sha1_and_writes_the_txt_log() {
     let mut t = Tis::open(FakeTis(RefCell::new(FakeTpm::new_tpm12())), Locality::TWO).unwrap();
     run(&mut ram, &mut t, PhysAddr(SLB), Q).unwrap();
     let fake = t.into_inner().0.into_inner();
-    // The TIS 1.3 interface is ambiguous: one TPM2_GetCapability probe
-    // (answered with TPM_BADTAG), then one TPM_Extend per measurement.
-    assert_eq!(fake.commands, [(0x17A, 2), (0x14, 2), (0x14, 2)]);
+    // TIS 1.3 says TPM 1.2: no probe, one TPM_Extend per measurement.
+    assert_eq!(fake.commands, [(0x14, 2), (0x14, 2)]);
     let dlme = ram.bytes[(DLME - RAM) as usize..(DLME - RAM + DLME_SIZE) as usize].to_vec();
     let want = extend(4, &extend(4, &[0; 20], &(ENTRY as u32).to_le_bytes()), &dlme);
     assert_eq!(fake.pcr(4, 17), &want[..]);
@@ -489,16 +488,23 @@ fn amd_log_is_erased_whatever_the_bootloader_left_there() {
     assert!(log[0x7000..0x7020].iter().all(|&b| b == 0), "the whole area is erased");
 }
 
+/// InterfaceVersion TIS 1.2/1.3 means TPM 1.2, with no command to ask (as
+/// the C SKL decides). A TPM 2.0 that reports it answers the first TPM 1.2
+/// command with TPM_RC_BAD_TAG: the launch stops and nothing is extended.
 #[test]
-fn tpm20_behind_a_tis13_interface_is_recognised() {
-    let mut f = FakeTpm::new(&[0x000B]);
+fn tpm20_behind_a_tis13_interface_fails_closed() {
+    let mut f = FakeTpm::new(&[0x0004, 0x000B]);
     f.tis13 = true;
-    let mut ram = setup(|_| {});
+    let mut ram = setup(|t| t[96] = 1); // LOG_INFO format 1: the TPM 1.2 log
     let mut t = Tis::open(FakeTis(RefCell::new(f)), Locality::TWO).unwrap();
-    assert_eq!(crate::tpm::TpmTransport::family(&t), crate::tpm::TpmFamily::Tpm20);
-    run(&mut ram, &mut t, PhysAddr(SLB), Q).unwrap();
+    assert_eq!(crate::tpm::TpmTransport::family(&t), crate::tpm::TpmFamily::Tpm12);
+    let e = run(&mut ram, &mut t, PhysAddr(SLB), Q).unwrap_err();
+    assert!(matches!(e, LaunchError::Tpm(_)), "{e:?}");
     let fake = t.into_inner().0.into_inner();
-    assert_eq!(fake.commands, [(0x17A, 2), (0x17A, 2), (0x182, 2), (0x182, 2)]);
+    assert_eq!(fake.commands, [(0x14, 2)], "one TPM_Extend, refused");
+    for alg in [0x0004, 0x000B] {
+        assert!(fake.pcr(alg, 17).iter().all(|&b| b == 0), "PCR 17 untouched");
+    }
 }
 
 // ---- The AMD SL generation (skl-amdsl.bin) and the 88-byte DL_INFO ----

@@ -65,19 +65,22 @@ fn loc_base(l: Locality) -> usize {
 }
 
 impl<M: Mmio> Tis<M> {
-    /// Take `l` and identify the TPM family. INTF_CAPABILITY's
-    /// InterfaceVersion (bits 30:28) 0b011 is the PTP FIFO interface, which
-    /// only TPM 2.0 devices have. TIS 1.2/1.3 (0b000/0b010) is used by TPM 1.2
-    /// and by some TPM 2.0 chips, so there the TPM is asked, as Linux's
-    /// `tpm2_probe` does: a TPM 2.0 answers a TPM2_GetCapability with the
-    /// TPM 2.0 tag, a TPM 1.2 with a TPM 1.2 error (TPM_BADTAG).
+    /// Take `l` and identify the TPM family from INTF_CAPABILITY's
+    /// InterfaceVersion (bits 30:28), without a command: 0b011 is the PTP
+    /// FIFO interface of TPM 2.0 devices, 0b000/0b010 (TIS 1.2/1.3) a TPM 1.2.
+    /// The C SKL decides the same way (TrenchBoot secure-kernel-loader
+    /// `tpmlib/tpm.c` `find_interface_and_family` @40bd931b). A TPM 2.0
+    /// that reported TIS 1.2/1.3 would answer the first TPM 1.2 command with
+    /// TPM_RC_BAD_TAG and the launch would stop before any extend (fail
+    /// closed); Linux's `tpm2_probe` command is one more TPM command per
+    /// launch for every TPM 1.2 (issue 20, goal 4).
     pub fn open(mmio: M, l: Locality) -> Result<Self, TpmError> {
         let mut tis = Tis { mmio, family: TpmFamily::Tpm20, active: None };
         tis.request_locality(l)?;
         let cap = tis.mmio.read32(loc_base(l) + INTF_CAPABILITY);
         let family = match (cap >> 28) & 7 {
             0b011 => Ok(TpmFamily::Tpm20),
-            0b000 | 0b010 => tis.probe_family(),
+            0b000 | 0b010 => Ok(TpmFamily::Tpm12),
             _ => Err(TpmError::UnsupportedInterface(cap)),
         };
         match family {
@@ -99,14 +102,6 @@ impl<M: Mmio> Tis<M> {
     #[cfg(any(test, feature = "psp"))]
     pub fn unopened_tpm20(mmio: M) -> Self {
         Tis { mmio, family: TpmFamily::Tpm20, active: None }
-    }
-
-    fn probe_family(&mut self) -> Result<TpmFamily, TpmError> {
-        let mut cmd = [0u8; super::MAX_MESSAGE];
-        let n = super::tpm2::encode_get_capability_pcrs(&mut cmd);
-        let mut rsp = [0u8; super::MAX_MESSAGE];
-        let r = self.transmit(&cmd[..n], &mut rsp)?;
-        Ok(if r[..2] == super::tpm2::TPM_ST_NO_SESSIONS.to_be_bytes() { TpmFamily::Tpm20 } else { TpmFamily::Tpm12 })
     }
 
     /// The register window, for tests that inspect the simulated device.

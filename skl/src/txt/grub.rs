@@ -296,7 +296,7 @@ pub fn adopt<M: PhysMemory>(mem: &mut M, dce: &mut Dce<HeapGuard>, mle: &Mle) ->
     if !mbi.in_available_ram(area.start().as_u64(), area.len()) {
         return Err(ChainError::InMleArea { addr: area.start().as_u64() });
     }
-    let heap = dce.guard.0;
+    let heap = dce.guard.heap;
     let log = dce.log.map_or(PhysRange::EMPTY, |l| l.range);
     for r in [mbi_r, log, dce.slrt, heap] {
         if r.overlaps(&area) {
@@ -602,7 +602,7 @@ mod tests {
             arch: Architecture::IntelTxt,
             dce_image: None,
             log: None,
-            guard: HeapGuard(PhysRange::new(PhysAddr(HEAP), 0x1_0000).unwrap()),
+            guard: HeapGuard::heap_only(PhysRange::new(PhysAddr(HEAP), 0x1_0000).unwrap()),
             generation: Generation::Qubes423,
         }
     }

@@ -19,8 +19,10 @@
 
 use skl_bootinfo::sl_header::Generation;
 use skl_bootinfo::slrt::{log_format, Architecture, IntelInfo, Slrt};
+use skl_bootinfo::txt::heap::{mdrs_cover, Mdr, OsSinitData};
 use skl_bootinfo::txt::{caps, TxtHeap, TxtReg};
 use skl_bootinfo::{PhysAddr, PhysRange};
+use zerocopy::FromBytes;
 
 use super::{check_saved_mtrrs, check_status, effective_mtrr_type, heap_range, TxtError, TxtRegs, MTRR_WB};
 use crate::error::LaunchError;
@@ -106,29 +108,69 @@ pub fn check_mle_pages<M: PhysMemory>(mem: &M, pdpt: u64, mle: &Mle) -> Result<(
 /// A range the MLE trusts is DMA-protected: inside the TXT heap (DPR) or
 /// inside a PMR and in usable SINIT memory (MDR type 0).
 pub fn check_protected(heap: &TxtHeap, heap_r: &PhysRange, r: &PhysRange) -> Result<(), TxtError> {
-    if heap_r.contains_range(r) {
-        return Ok(());
-    }
-    if !heap.pmr_covers(r) {
-        return Err(TxtError::NotDmaProtected { addr: r.start().as_u64() });
-    }
-    if !heap.mdr_covers(r) {
-        return Err(TxtError::NotInMdr { addr: r.start().as_u64() });
-    }
-    Ok(())
+    HeapGuard::new(heap, *heap_r).protects(heap.mdr_table(), r)
 }
 
-/// Intel TXT's [`DmaGuard`]: SINIT's PMRs, read from the TXT heap at this
-/// range each time (the heap is DPR-protected; re-parsing it keeps no
-/// borrow of memory across the launch).
-pub struct HeapGuard(pub PhysRange);
+/// Intel TXT's [`DmaGuard`]: the DMA protection SINIT reports in the TXT
+/// heap, taken from it once, when [`prepare`] has parsed it: the heap's own
+/// range (DPR-protected), OsSinitData's PMRs, and where SINIT's MDR table
+/// lies in the heap. The MLE writes nothing of the heap but the event-log
+/// element's next-record offset, so these stay what SINIT wrote; a check
+/// reads the MDR table back as records and keeps no borrow of memory
+/// across the launch.
+pub struct HeapGuard {
+    /// The TXT heap (HEAP.BASE, HEAP.SIZE).
+    pub heap: PhysRange,
+    /// Its PMR fields.
+    os_sinit: OsSinitData,
+    /// SINIT's MDR table, in the heap (empty before SinitMleData v7).
+    mdr_table: PhysRange,
+}
+
+impl HeapGuard {
+    /// The protection `heap`, parsed from `heap_r`, describes.
+    pub fn new(heap: &TxtHeap, heap_r: PhysRange) -> Self {
+        let table = heap.mdr_table();
+        let at = heap_r.start().checked_add(heap.mdr_table_offset().unwrap_or(0) as u64);
+        let mdr_table = at.and_then(|a| PhysRange::new(a, size_of_val(table) as u64)).unwrap_or(PhysRange::EMPTY);
+        HeapGuard { heap: heap_r, os_sinit: *heap.os_sinit_data(), mdr_table }
+    }
+
+    /// `r` lies inside the heap, or inside a PMR and in usable memory of
+    /// `mdrs` (SINIT's MDR table).
+    fn protects(&self, mdrs: &[Mdr], r: &PhysRange) -> Result<(), TxtError> {
+        if self.heap.contains_range(r) {
+            return Ok(());
+        }
+        if !self.os_sinit.pmr_covers(r) {
+            return Err(TxtError::NotDmaProtected { addr: r.start().as_u64() });
+        }
+        if !mdrs_cover(mdrs, r) {
+            return Err(TxtError::NotInMdr { addr: r.start().as_u64() });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+impl HeapGuard {
+    /// A guard for `heap` and no PMR: nothing outside the heap is
+    /// protected (tests that need only the heap's range).
+    pub(crate) fn heap_only(heap: PhysRange) -> Self {
+        use zerocopy::FromZeros;
+        HeapGuard { heap, os_sinit: OsSinitData::new_zeroed(), mdr_table: PhysRange::EMPTY }
+    }
+}
 
 impl DmaGuard for HeapGuard {
     fn check<M: PhysMemory>(&self, mem: &M, r: &PhysRange) -> Result<(), LaunchError> {
-        let h = self.0;
-        let bytes = mem.read(h).ok_or(TxtError::HeapRange { base: h.start().as_u64(), size: h.len() })?;
-        let heap = TxtHeap::parse(bytes).map_err(TxtError::Heap)?;
-        Ok(check_protected(&heap, &h, r)?)
+        let t = self.mdr_table;
+        let unreadable = TxtError::HeapRange { base: t.start().as_u64(), size: t.len() };
+        let mdrs = match t.is_empty() {
+            true => &[][..],
+            false => mem.read(t).and_then(|b| <[Mdr]>::ref_from_bytes(b).ok()).ok_or(unreadable)?,
+        };
+        Ok(self.protects(mdrs, r)?)
     }
 }
 
@@ -186,8 +228,9 @@ pub fn prepare<M: PhysMemory, R: TxtRegs, C: TxtCpu>(
         .and_then(|s| PhysRange::new(PhysAddr(slrt_addr), s as u64))
         .ok_or(TxtError::Slrt { addr: slrt_addr })?;
     let own = PhysRange::new(mle.base, mle.footprint).ok_or(TxtError::MlePlacement { linear: 0 })?;
+    let guard = HeapGuard::new(&heap, heap_r);
     for r in [own, slrt] {
-        check_protected(&heap, &heap_r, &r)?;
+        guard.protects(heap.mdr_table(), &r)?;
     }
     if slrt.overlaps(&own) {
         return Err(TxtError::Slrt { addr: slrt_addr }.into());
@@ -227,7 +270,7 @@ pub fn prepare<M: PhysMemory, R: TxtRegs, C: TxtCpu>(
         arch: Architecture::IntelTxt,
         dce_image: None,
         log: Some(log),
-        guard: HeapGuard(heap_r),
+        guard,
         generation: Generation::Qubes423,
     })
 }

@@ -9,6 +9,8 @@ use skl_bootinfo::txt::heap::HeapTable;
 use skl_bootinfo::txt::{TxtHeap, TxtReg};
 use zerocopy::FromZeros;
 
+use crate::error::LaunchError;
+
 use super::*;
 
 const SEED: &[u8] = include_bytes!("../../../fuzz/corpus/txt_heap/tpm20");
@@ -118,6 +120,49 @@ fn trusted_regions_must_be_in_a_pmr_and_usable_memory() {
     let past = PhysRange::new(PhysAddr(mdr.end() - 0x1000), 0x2000).unwrap();
     assert!(!heap.mdr_covers(&past));
     assert_eq!(check_heap_and_dma(&heap, &[past]), Err(TxtError::NotInMdr { addr: mdr.end() - 0x1000 }));
+}
+
+/// The guard the launch checks DLME, MBI and modules with, built once from
+/// the parsed heap, decides every range as parsing the heap in RAM for it
+/// does, reading only the MDR table back; an unreadable table fails closed.
+#[test]
+fn heap_guard_decides_as_the_parsed_heap_does() {
+    use crate::launch::DmaGuard;
+    use crate::memory::FakeRam;
+    let mdr = usable_mdr(&TxtHeap::parse(SEED).unwrap());
+    let b = heap_with_pmrs((0, mdr.end() - 0x1000), (0, 0));
+    let heap_at = 0x7B00_0000;
+    let mut ram = FakeRam::new(heap_at, b.len());
+    ram.bytes.copy_from_slice(&b);
+    let heap_r = PhysRange::new(PhysAddr(heap_at), b.len() as u64).unwrap();
+    let heap = TxtHeap::parse(&b).unwrap();
+    let guard = mle::HeapGuard::new(&heap, heap_r);
+    assert_eq!(guard.heap, heap_r);
+    let r = |a: u64, n: u64| PhysRange::new(PhysAddr(a), n).unwrap();
+    let cases = [
+        (r(heap_at + 0x100, 0x100), Ok(())),
+        (r(mdr.start().as_u64(), 0x1000), Ok(())),
+        (r(mdr.end() - 0x2000, 0x1000), Ok(())),
+        (r(mdr.end() - 0x1000, 0x1000), Err(TxtError::NotDmaProtected { addr: mdr.end() - 0x1000 })),
+        (r(mdr.start().as_u64(), 0), Err(TxtError::NotDmaProtected { addr: mdr.start().as_u64() })),
+    ];
+    for (range, want) in cases {
+        assert_eq!(mle::check_protected(&heap, &heap_r, &range), want, "{range:?}");
+        assert_eq!(guard.check(&ram, &range), want.map_err(LaunchError::from), "{range:?}");
+    }
+    // In the PMR, outside every MDR: refused by the records read back.
+    let b = heap_with_pmrs((0, 1 << 32), (0, 0));
+    ram.bytes.copy_from_slice(&b);
+    let guard = mle::HeapGuard::new(&TxtHeap::parse(&b).unwrap(), heap_r);
+    let past = r(mdr.end() - 0x1000, 0x2000);
+    assert_eq!(guard.check(&ram, &past), Err(TxtError::NotInMdr { addr: mdr.end() - 0x1000 }.into()));
+    assert_eq!(guard.check(&ram, &r(mdr.start().as_u64(), 0x1000)), Ok(()));
+    // The MDR table no longer readable: refused, not "no MDRs".
+    let ram = FakeRam::new(heap_at, 0x10);
+    assert!(matches!(
+        guard.check(&ram, &r(mdr.start().as_u64(), 0x1000)),
+        Err(LaunchError::Txt(TxtError::HeapRange { .. }))
+    ));
 }
 
 #[test]
