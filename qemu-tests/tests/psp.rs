@@ -190,6 +190,18 @@ mod device {
                 assert_eq!(v, Some(hex(&r.host_pcrs[&(alg.to_string(), pcr)])), "skl-tool replay, {alg} PCR {pcr}");
             }
         }
+        // skl-tool's prediction of SKL's own events (what `eventlog verify
+        // --skl` does on the PSP path): they match the log in order once the
+        // service's five extending records are set aside.
+        let banks = [skl_tool::Bank::Sha1, skl_tool::Bank::Sha256];
+        assert!(skl_tool::predict::is_psp_image(&image), "skl-tool knows the PSP image");
+        let kernel = fs::read(qemu_tests::artifact("qemu-tests/kernel.elf")).unwrap();
+        let tool_dlme = skl_tool::kernel::dlme_from_elf(&kernel).unwrap();
+        let steps = skl_tool::predict::steps(&image, &tool_dlme, &[], &banks).unwrap();
+        let (ours, skipped) = skl_tool::log::skl_events_of_psp_log(&evs);
+        assert_eq!(skipped.len(), 5, "the service's extending records");
+        let (div, _) = skl_tool::log::compare_with_prediction(&ours, &steps);
+        assert!(div.is_none(), "skl-tool prediction against the merged log: {div:?}");
         // AMD_INFO psp_version: the device's mailbox generation.
         let slrt_off = u16_at(&image, 0x44);
         let u32_at = |t: &[u8], o: usize| u32::from_le_bytes(t[o..o + 4].try_into().unwrap()) as usize;

@@ -333,6 +333,18 @@ pub struct Divergence {
     pub detail: Vec<String>,
 }
 
+/// SKL's events of a PSP-path log, and the indices of the others: the PSP
+/// DRTM service's records, merged into the log by SKL (docs/psp-drtm.md
+/// §3.2–3.3). SKL writes its own as EV_SLAUNCH; the service's real type
+/// values are not public, so every other extending record is the service's.
+/// They still replay (`eventlog replay`, `verify --pcrs`); only the
+/// comparison with SKL's prediction skips them.
+pub fn skl_events_of_psp_log(evs: &[Event]) -> (Vec<Event>, Vec<usize>) {
+    let (ours, theirs): (Vec<&Event>, Vec<&Event>) =
+        evs.iter().filter(|e| e.extends()).partition(|e| e.ev_type == EV_SLAUNCH);
+    (ours.into_iter().cloned().collect(), theirs.iter().map(|e| e.index).collect())
+}
+
 /// Walk the predicted steps of each PCR against the log's events on that PCR,
 /// in order; return the first divergence (lowest log position), plus notes
 /// (events beyond the prediction, banks that could not be compared).
@@ -444,6 +456,24 @@ mod tests {
     fn ev(index: usize, pcr: u32, data: &[u8]) -> Event {
         let b = Bank::Sha256;
         Event { index, offset: 0, pcr, ev_type: EV_SLAUNCH, digests: vec![(b, b.hash(data))], data: data.to_vec() }
+    }
+
+    /// SKL's events of a PSP-path log: EV_SLAUNCH ones in order; the
+    /// service's other extending records set aside; EV_NO_ACTION neither.
+    #[test]
+    fn psp_log_keeps_skl_events_and_names_the_services() {
+        let typed = |i, pcr, t| Event { ev_type: t, ..ev(i, pcr, b"x") };
+        let evs = [
+            typed(0, 17, EV_SLAUNCH),
+            typed(1, 17, 0x8002),
+            typed(2, 17, EV_NO_ACTION),
+            typed(3, 18, 0x8003),
+            typed(4, 17, EV_SLAUNCH),
+            typed(5, 17, EV_SLAUNCH),
+        ];
+        let (ours, theirs) = skl_events_of_psp_log(&evs);
+        assert_eq!(ours.iter().map(|e| e.index).collect::<Vec<_>>(), [0, 4, 5]);
+        assert_eq!(theirs, [1, 3]);
     }
 
     #[test]

@@ -105,6 +105,19 @@ pub struct Prediction {
 }
 
 /// Why `skl.bin` is not loadable, naming the header field.
+/// The PSP-path image (`skl-amdsl-psp.bin`, docs/psp-drtm.md): the AMD SL
+/// header's total length is the measured part plus the `$AS1` area. On that
+/// path the PSP DRTM service extends PCR 17/18 between SKL's "SKINIT" event
+/// and its DLME events, with records whose encodings depend on PSP firmware
+/// state (§3.6): SKL's own events are predicted exactly, the PCR values are
+/// not.
+pub fn is_psp_image(skl: &[u8]) -> bool {
+    parse_slb_image(skl).is_ok_and(|l| {
+        l.generation == Generation::AmdSl
+            && l.total_size as usize == l.measured_size as usize + crate::psp_sign::SIGNATURE_AREA
+    })
+}
+
 pub fn describe_header_error(e: SlHeaderError) -> String {
     match e {
         SlHeaderError::TooShort(n) => format!("header: file is {n} bytes, shorter than its SL header"),

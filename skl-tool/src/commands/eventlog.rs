@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use skl_tool::log::{self, Format, ValueCheck};
+use skl_tool::predict;
 use skl_tool::{hex, Bank};
 
 use crate::cli::{KernelArgs, LogCmd, LogFormat, LogInput};
@@ -150,7 +151,22 @@ fn prediction_matches(l: &LoadedLog, skl: &Path, kernel: &KernelArgs) -> Result<
     let bytes = read(skl)?;
     let banks: Vec<Bank> = if l.header.banks.is_empty() { Bank::ALL.to_vec() } else { l.header.banks.clone() };
     let p = run_prediction(skl, &bytes, &i, &banks)?;
-    let (div, notes) = log::compare_with_prediction(&l.events, &p.steps);
+    // The PSP path: the service's records sit between SKL's events.
+    let psp = predict::is_psp_image(&bytes);
+    let (ours, skipped) = if psp { log::skl_events_of_psp_log(&l.events) } else { (l.events.clone(), vec![]) };
+    let (div, mut notes) = log::compare_with_prediction(&ours, &p.steps);
+    if psp {
+        let refs: Vec<String> = skipped.iter().map(|n| format!("#{n}")).collect();
+        notes.insert(
+            0,
+            format!(
+                "PSP path: {} record(s) of the PSP DRTM service ({}) compared with nothing: their encodings are \
+                 PSP firmware state; they replay with the rest (--pcrs)",
+                skipped.len(),
+                refs.join(", ")
+            ),
+        );
+    }
     let matches = div.is_none();
     match div {
         None => out!("prediction: the {} predicted events match the log", p.steps.len()),

@@ -26,7 +26,17 @@ pub(crate) fn run(
     let i = load_inputs(k)?;
     let p = run_prediction(skl, &skl_bytes, &i, &banks)?;
     let txt_chain = skl_bytes.starts_with(b"\x7fELF");
-    let notes = notes(&i, txt_chain);
+    let mut notes = notes(&i, txt_chain);
+    if predict::is_psp_image(&skl_bytes) {
+        notes.push(
+            "skl-amdsl-psp.bin (the PSP DRTM path): the PSP's service extends PCR 17/18 between SKL's SKINIT \
+             event and its DLME events, with records whose encodings depend on PSP firmware state \
+             (docs/psp-drtm.md 3.6); the PCR values above hold only without the service. SKL's own events \
+             (--events) are exact: check a log with `eventlog verify --skl`, take PCR values from \
+             `eventlog replay` of a trusted boot"
+                .into(),
+        );
+    }
     if json {
         json::print(&as_json(measured, &i, &p, notes))?;
     } else {
