@@ -473,7 +473,9 @@ pub fn run_after_entry<M: PhysMemory, T: TpmTransport, G: DmaGuard>(
 /// One DRTM measurement: what goes into the PCR and the event log.
 pub(crate) struct Measurement<'e> {
     pub pcr: Pcr,
-    pub digests: DigestList,
+    /// Borrowed: a list is ~270 B, and the launch's deepest frame holds
+    /// every measurement's (docs/design.md, stack use).
+    pub digests: &'e DigestList,
     pub event: &'e [u8],
     /// Already extended by the CPU (SKINIT): logged only.
     pub logged_only: bool,
@@ -523,12 +525,12 @@ fn measure<M: PhysMemory, T: TpmTransport, G: DmaGuard>(
     let steps = [
         Measurement {
             pcr: Pcr::DRTM_CODE,
-            digests: skinit.unwrap_or(entry),
+            digests: skinit.as_ref().unwrap_or(&entry),
             event: drtm::EVENT_SKINIT,
             logged_only: true,
         },
-        Measurement { pcr: Pcr::DRTM_CODE, digests: entry, event: drtm::EVENT_DLME_ENTRY, logged_only: false },
-        Measurement { pcr: Pcr::DRTM_CODE, digests: dlme, event: drtm::EVENT_DLME, logged_only: false },
+        Measurement { pcr: Pcr::DRTM_CODE, digests: &entry, event: drtm::EVENT_DLME_ENTRY, logged_only: false },
+        Measurement { pcr: Pcr::DRTM_CODE, digests: &dlme, event: drtm::EVENT_DLME, logged_only: false },
     ];
     let steps = if skinit.is_some() { &steps[..] } else { &steps[1..] };
     if let Some(log) = plan.log {
@@ -537,7 +539,7 @@ fn measure<M: PhysMemory, T: TpmTransport, G: DmaGuard>(
         log_events(mem, log, family, banks, steps, start)?;
     }
     for m in steps.iter().filter(|m| !m.logged_only) {
-        extend(tpm, m.pcr, &m.digests)?;
+        extend(tpm, m.pcr, m.digests)?;
     }
     Ok(banks)
 }
@@ -619,7 +621,7 @@ pub(crate) fn log_events<M: PhysMemory>(
         (TpmFamily::Tpm12, log_format::TPM12_TXT) => {
             let mut log = if fresh { Tpm12Log::init(buf) } else { Tpm12Log::open(buf) }.map_err(err)?;
             for m in steps {
-                log.append(m.pcr.0 as u32, EV_SLAUNCH, &sha1_of(&m.digests), m.event).map_err(err)?;
+                log.append(m.pcr.0 as u32, EV_SLAUNCH, &sha1_of(m.digests), m.event).map_err(err)?;
             }
             room(log.len())?;
         }

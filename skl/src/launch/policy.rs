@@ -181,11 +181,11 @@ pub fn measure<M: PhysMemory, T: TpmTransport>(
             mem.read(r).ok_or(LaunchError::BadModule { start: r.start().as_u64() })?
         };
         let digests = digest_all(banks, data);
-        let m = Measurement { pcr, digests, event: &text[..n], logged_only: false };
+        let m = Measurement { pcr, digests: &digests, event: &text[..n], logged_only: false };
         if let Some(log) = plan.log {
             log_events(mem, log, tpm.family(), banks, core::slice::from_ref(&m), LogStart::Append)?;
         }
-        extend(tpm, pcr, &m.digests)?;
+        extend(tpm, pcr, m.digests)?;
     }
     // Flag only now: the SLRT entry measures the table as the bootloader
     // wrote it, which is what a verifier can reproduce.
