@@ -48,6 +48,18 @@ pub fn artifact(rel: &str) -> PathBuf {
     p
 }
 
+/// Runs the `skl-tool` binary of this workspace (`cargo run`): what a user
+/// runs, with its exit status.
+pub fn skl_tool(args: &[&str]) -> std::process::Output {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    std::process::Command::new(cargo)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .args(["run", "-q", "-p", "skl-tool", "--"])
+        .args(args)
+        .output()
+        .expect("cargo runs skl-tool")
+}
+
 /// Our QEMU with SKINIT (`qemu-tests/qemu/`, built by `make setup` into
 /// `build/qemu/`); `SKL_QEMU` overrides it.
 pub fn qemu_binary() -> PathBuf {

@@ -355,15 +355,9 @@ fn multiboot2_mode_policy() {
     eprintln!("tb-dev Multiboot2 mode: {:?} wall", r.wall);
 }
 
-/// Runs the `skl-tool` binary (built by `cargo run` from this workspace).
+/// Runs the `skl-tool` binary; it must succeed.
 fn skl_tool_cli(args: &[&str]) -> String {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = std::process::Command::new(cargo)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .args(["run", "-q", "-p", "skl-tool", "--"])
-        .args(args)
-        .output()
-        .expect("cargo runs skl-tool");
+    let out = qemu_tests::skl_tool(args);
     assert!(out.status.success(), "skl-tool {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }

@@ -202,6 +202,25 @@ mod device {
         assert_eq!(skipped.len(), 5, "the service's extending records");
         let (div, _) = skl_tool::log::compare_with_prediction(&ours, &steps);
         assert!(div.is_none(), "skl-tool prediction against the merged log: {div:?}");
+        // The same through the CLI a user runs; against another kernel the
+        // prediction departs at SKL's DLME event, not at a service record.
+        let dir = qemu_tests::TempDir::new();
+        let log_file = dir.path.join("psp.log");
+        fs::write(&log_file, &r.log).unwrap();
+        let (log_s, img) = (log_file.to_str().unwrap(), artifact("skl-amdsl-psp.signed.bin"));
+        let k = artifact("qemu-tests/kernel.elf");
+        let args = ["eventlog", "verify", log_s, "--skl", img.to_str().unwrap(), "--kernel", k.to_str().unwrap()];
+        let out = qemu_tests::skl_tool(&args);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "skl-tool {args:?}:\n{text}{}", String::from_utf8_lossy(&out.stderr));
+        assert!(text.contains("prediction: the 3 predicted events match the log"), "{text}");
+        assert!(text.contains("PSP path: 5 record(s) of the PSP DRTM service"), "{text}");
+        let plain = artifact("qemu-tests/kernel-plain.elf");
+        let args = ["eventlog", "verify", log_s, "--skl", img.to_str().unwrap(), "--kernel", plain.to_str().unwrap()];
+        let out = qemu_tests::skl_tool(&args);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "another kernel must not verify:\n{text}");
+        assert!(text.contains("MISMATCH at event") && text.contains("predicted \"DLME"), "{text}");
         // AMD_INFO psp_version: the device's mailbox generation.
         let slrt_off = u16_at(&image, 0x44);
         let u32_at = |t: &[u8], o: usize| u32::from_le_bytes(t[o..o + 4].try_into().unwrap()) as usize;
