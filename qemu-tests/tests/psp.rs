@@ -221,6 +221,12 @@ mod device {
         let text = String::from_utf8_lossy(&out.stdout);
         assert_eq!(out.status.code(), Some(1), "another kernel must not verify:\n{text}");
         assert!(text.contains("MISMATCH at event") && text.contains("predicted \"DLME"), "{text}");
+        // The PSP path's stack (GET_TCG_LOGS merge, placeholders, IOMMUs
+        // after LAUNCH) keeps a margin in SKL's 8 KiB, like the SKINIT path.
+        let used = r.stack_used();
+        eprintln!("PSP path stack used: {used} of 8192 bytes");
+        assert!(used > 1024 && used < 7 * 1024, "stack use {used}");
+        assert!(r.stack_canary_intact(), "the canary SKL checks before hand-off");
         // AMD_INFO psp_version: the device's mailbox generation.
         let slrt_off = u16_at(&image, 0x44);
         let u32_at = |t: &[u8], o: usize| u32::from_le_bytes(t[o..o + 4].try_into().unwrap()) as usize;
