@@ -3,36 +3,9 @@
 #![cfg_attr(skl_baremetal, no_std)]
 #![cfg_attr(skl_baremetal, no_main)]
 
-#[cfg(skl_baremetal)]
-core::arch::global_asm!(
-    concat!(
-        ".set SL_HEADER_SIZE, {hdr}\n",
-        include_str!("hw/entry_head.S"),
-        include_str!("hw/entry_skinit.S"),
-        include_str!("hw/entry_common.S")
-    ),
-    hdr = const skl_bootinfo::sl_header::Generation::Qubes423.header_size(),
-    options(att_syntax)
-);
+#[cfg_attr(not(skl_baremetal), allow(dead_code))]
+const GENERATION: skl_bootinfo::sl_header::Generation = skl_bootinfo::sl_header::Generation::Qubes423;
+#[cfg_attr(skl_baremetal, allow(dead_code))]
+const NAME: &str = "skl";
 
-#[cfg(skl_baremetal)]
-mod payload {
-    use skl_bootinfo::sl_header::Generation;
-
-    /// Called by `entry_common.S` in long mode on our own stack, RW data relocated.
-    #[no_mangle]
-    extern "C" fn skl_main(slb_base: u64) -> ! {
-        skl::hw::skinit::main(slb_base, Generation::Qubes423)
-    }
-
-    #[panic_handler]
-    fn panic(_info: &core::panic::PanicInfo) -> ! {
-        skl::dlog!("SKL: panic");
-        skl::hw::cpu::stop(0xFFFF)
-    }
-}
-
-#[cfg(not(skl_baremetal))]
-fn main() {
-    eprintln!("skl is a bare-metal payload: build it with `make` (target x86_64-unknown-none)");
-}
+include!("skinit_payload.rs");

@@ -1,0 +1,37 @@
+// The body shared by the two SKINIT payload roots, `main.rs` (skl.bin) and
+// `main_amdsl.rs` (skl-amdsl.bin): `include!`d after each defines
+// `GENERATION` (its SL header, linked by its own linker script) and `NAME`.
+// Entered by SKINIT through `hw/entry_skinit.S` + `hw/entry_common.S`,
+// which call `skl_main`.
+
+#[cfg(skl_baremetal)]
+core::arch::global_asm!(
+    concat!(
+        ".set SL_HEADER_SIZE, {hdr}\n",
+        include_str!("hw/entry_head.S"),
+        include_str!("hw/entry_skinit.S"),
+        include_str!("hw/entry_common.S")
+    ),
+    hdr = const GENERATION.header_size(),
+    options(att_syntax)
+);
+
+#[cfg(skl_baremetal)]
+mod payload {
+    /// Called by `entry_common.S` in long mode on our own stack, RW data relocated.
+    #[no_mangle]
+    extern "C" fn skl_main(slb_base: u64) -> ! {
+        skl::hw::skinit::main(slb_base, super::GENERATION)
+    }
+
+    #[panic_handler]
+    fn panic(_info: &core::panic::PanicInfo) -> ! {
+        skl::dlog!("SKL: panic");
+        skl::hw::cpu::stop(0xFFFF)
+    }
+}
+
+#[cfg(not(skl_baremetal))]
+fn main() {
+    eprintln!("{NAME} is a bare-metal payload: build it with `make` (target x86_64-unknown-none)");
+}
