@@ -263,28 +263,6 @@ fn tables_outside_the_slb_are_refused() {
 }
 
 #[test]
-fn error_codes_are_distinct() {
-    let all = [
-        DmaError::UnknownFamily { family: 0 },
-        DmaError::NoNorthbridge,
-        DmaError::NoDevCapability { node: 0 },
-        DmaError::NoExtendedConfig,
-        DmaError::NodeNotLifted { node: 0, value: 0 },
-        DmaError::NoIommu,
-        DmaError::TooManyIommus,
-        DmaError::IommuBase { device: 0, base: 0 },
-        DmaError::IommuNoResponse { base: 0, reg: 0, value: 0 },
-        DmaError::IommuTimeout { base: 0, head: 0 },
-        DmaError::DeviceTableChanged { index: 0 },
-        DmaError::TablesMisplaced { addr: 0 },
-    ];
-    let mut codes: Vec<u16> = all.iter().map(|e| e.code()).collect();
-    codes.sort();
-    codes.dedup();
-    assert_eq!(codes.len(), all.len());
-}
-
-#[test]
 fn release_to_kernel_turns_every_iommu_off() {
     let mut f = FakeFabric::new(0x17, 2, &amd_iommus(3));
     let p = run_protected(&mut f).unwrap();

@@ -237,35 +237,6 @@ fn reset_writes_the_mle_error_code_then_the_reset_sequence() {
     );
 }
 
-#[test]
-fn error_codes_are_distinct() {
-    let all = [
-        TxtError::NotLaunched { sts: 0 },
-        TxtError::PrivateSpaceClosed { didvid: 0 },
-        TxtError::SinitError { code: 0 },
-        TxtError::HeapRange { base: 0, size: 0 },
-        TxtError::Heap(skl_bootinfo::txt::TxtHeapError::Truncated {
-            table: HeapTable::BiosData,
-            offset: 0,
-            heap_size: 0,
-        }),
-        TxtError::PmrLayout { base: 0, size: 0 },
-        TxtError::NotDmaProtected { addr: 0 },
-        TxtError::NotInMdr { addr: 0 },
-        TxtError::Mtrr { index: 0 },
-        TxtError::MleMismatch { size: 0, header: 0 },
-        TxtError::MlePlacement { linear: 0 },
-        TxtError::EventLog { addr: 0 },
-        TxtError::Slrt { addr: 0 },
-        TxtError::RlpWakeup { caps: 0 },
-        TxtError::NoSmx,
-    ];
-    let mut c: Vec<u16> = all.iter().map(|e| e.code()).collect();
-    c.sort();
-    c.dedup();
-    assert_eq!(c.len(), all.len());
-}
-
 /// RAM at 0x10_0000 with PAE tables at its start mapping `pages` pages of
 /// an MLE at 0x20_0000 (PDPT, PD, PT as GRUB builds them).
 fn mle_ram(pages: u64) -> (crate::memory::FakeRam, mle::Mle) {
