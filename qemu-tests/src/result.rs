@@ -126,6 +126,20 @@ impl LaunchResult {
     const CANARY: &'static [u8; 4] = b"SSLK";
     const CANARY_LEN: usize = 32;
 
+    /// The test kernel's DMA-attack lines, "SKLTEST dma <phase> <target>
+    /// <addr> before <hex> after <hex>", as (phase, target, before, after).
+    pub fn dma_lines(&self) -> Vec<(String, String, String, String)> {
+        self.debugcon
+            .lines()
+            .filter_map(|l| l.strip_prefix("SKLTEST dma "))
+            .filter_map(|l| {
+                let w: Vec<&str> = l.split_whitespace().collect();
+                (w.len() == 7 && w[3] == "before" && w[5] == "after")
+                    .then(|| (w[0].to_string(), w[1].to_string(), w[4].to_string(), w[6].to_string()))
+            })
+            .collect()
+    }
+
     /// Bytes of SKL's stack ever written: from the lowest byte below the
     /// SLB top that no longer holds the launcher's 0xA5 fill (above SKL's
     /// 32-byte canary at the stack bottom).

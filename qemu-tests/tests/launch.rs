@@ -362,19 +362,6 @@ fn amd_info_entry_is_accepted() {
     assert_good_dlme_launch(&r, 0x0200_0000, &["sha1", "sha256"]);
 }
 
-/// One "SKLTEST dma <phase> <target> <addr> before <hex> after <hex>" line.
-fn dma_lines(r: &LaunchResult) -> Vec<(String, String, String, String)> {
-    r.debugcon
-        .lines()
-        .filter_map(|l| l.strip_prefix("SKLTEST dma "))
-        .filter_map(|l| {
-            let w: Vec<&str> = l.split_whitespace().collect();
-            (w.len() == 7 && w[3] == "before" && w[5] == "after")
-                .then(|| (w[0].to_string(), w[1].to_string(), w[4].to_string(), w[6].to_string()))
-        })
-        .collect()
-}
-
 /// A DMA-capable device (QEMU's edu) attacks after the hand-off: with the
 /// IOMMU as SKL left it, writes aimed at the SLB, the measured kernel and the
 /// event log change nothing; the same writes with the IOMMU switched off (the
@@ -389,7 +376,7 @@ fn dma_attack_after_handoff_is_blocked() {
     assert_pcr(&r, "sha256", 17, &pcr17_after_skl("sha256", &skl(), &dlme));
     let ctl = r.debugcon.lines().find(|l| l.starts_with("SKLTEST dma iommu_control")).expect("IOMMU state reported");
     assert!(ctl.contains("iommu_control 0x00001001"), "IommuEn + CmdBufEn only: {ctl}");
-    let lines = dma_lines(&r);
+    let lines = r.dma_lines();
     for l in r.debugcon.lines().filter(|l| l.starts_with("SKLTEST dma")) {
         eprintln!("{l}");
     }

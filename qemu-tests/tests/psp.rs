@@ -396,21 +396,10 @@ mod device {
     /// tb-dev places at 0x3FFB0000.
     #[test]
     fn tmr_blocks_device_dma_until_released() {
-        let phases = |r: &LaunchResult| -> Vec<(String, String, String, String)> {
-            r.debugcon
-                .lines()
-                .filter_map(|l| l.strip_prefix("SKLTEST dma "))
-                .filter_map(|l| {
-                    let w: Vec<&str> = l.split_whitespace().collect();
-                    (w.len() == 7 && w[3] == "before" && w[5] == "after")
-                        .then(|| (w[0].to_string(), w[1].to_string(), w[4].to_string(), w[6].to_string()))
-                })
-                .collect()
-        };
         let pattern = hex(b"DMA-ATTACK-BYTES");
         let r = Launch::psp(&PspDevice::enabled()).with_edu().run();
         assert_eq!(r.status, Some(33), "{}", r.summary());
-        let lines = phases(&r);
+        let lines = r.dma_lines();
         assert_eq!(lines.len(), 8, "{}", r.debugcon);
         // edu masks DMA addresses to 28 bits: the SLB tb-dev puts at
         // 0x3FFB0000 is out of its reach; the kernel and the log are not.
@@ -422,7 +411,7 @@ mod device {
         let r = Launch::psp(&PspDevice::enabled().without_tmr_dma()).with_edu().run();
         assert_eq!(r.status, Some(33), "{}", r.summary());
         let open: Vec<_> =
-            phases(&r).into_iter().filter(|l| l.0 == "open" && (l.1 == "kernel" || l.1 == "log")).collect();
+            r.dma_lines().into_iter().filter(|l| l.0 == "open" && (l.1 == "kernel" || l.1 == "log")).collect();
         assert_eq!(open.len(), 2, "{}", r.debugcon);
         for (_, target, _, after) in &open {
             assert_eq!(after, &pattern, "control: DMA into the {target} must land without the TMR\n{}", r.debugcon);
