@@ -2,7 +2,9 @@
 //! expected values computed here with the sha crates, not with the tool's
 //! library.
 
-use std::process::Command;
+mod common;
+
+use common::{scratch_file, tool, Run};
 
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha384, Sha512};
@@ -15,27 +17,8 @@ const MLE_UUID: [u8; 16] =
 
 // ---------------------------------------------------------------- helpers
 
-struct Run {
-    code: i32,
-    out: String,
-    err: String,
-}
-
-fn tool(args: &[&str]) -> Run {
-    let o = Command::new(env!("CARGO_BIN_EXE_skl-tool")).args(args).output().unwrap();
-    Run {
-        code: o.status.code().expect("exited, not killed"),
-        out: String::from_utf8_lossy(&o.stdout).into(),
-        err: String::from_utf8_lossy(&o.stderr).into(),
-    }
-}
-
 fn tmp(name: &str, bytes: &[u8]) -> String {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("skl-tool-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).unwrap();
-    p.to_string_lossy().into_owned()
+    scratch_file("cli", name, bytes)
 }
 
 fn hex(b: &[u8]) -> String {

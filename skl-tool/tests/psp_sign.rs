@@ -3,34 +3,18 @@
 //! and the `$AS1` header is RSA-PSS, SHA-384, salt 48, stored
 //! little-endian; the key token holds the key's modulus little-endian.
 
+mod common;
+
+use common::{scratch_dir, scratch_file, tool, Run};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-struct Run {
-    code: i32,
-    out: String,
-    err: String,
-}
-
-fn tool(args: &[&str]) -> Run {
-    let o = Command::new(env!("CARGO_BIN_EXE_skl-tool")).args(args).output().unwrap();
-    Run {
-        code: o.status.code().expect("exited"),
-        out: String::from_utf8_lossy(&o.stdout).into(),
-        err: String::from_utf8_lossy(&o.stderr).into(),
-    }
-}
-
 fn dir() -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("skl-tool-psp-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    scratch_dir("psp")
 }
 
 fn file(name: &str, bytes: &[u8]) -> String {
-    let p = dir().join(name);
-    std::fs::write(&p, bytes).unwrap();
-    p.to_string_lossy().into_owned()
+    scratch_file("psp", name, bytes)
 }
 
 fn openssl(args: &[&str]) -> String {
