@@ -290,11 +290,35 @@ impl Launch {
         let d = dir.path.as_path();
         let slb = SlbHeader::read(&self.slb);
         let loaders = launcher_config::write(self, d);
-        let _swtpm = swtpm::start(self, d);
-        let proxy = drtm_proxy::DrtmProxy::start(self, d);
+        let mut tpm = HarnessTpm::start(self, d);
         let finished = qemu::run(qemu::command(self, d, &loaders), d, self.timeout, slb.bootloader_data);
-        proxy.finish();
+        tpm.finish_proxy();
+        // swtpm lives until the PCRs have been read back.
         result::collect(self, d, slb, finished)
+    }
+}
+
+/// swtpm behind the DRTM proxy in `d`, for `l`'s TPM family and banks, as
+/// [`Launch::run`] starts them; for tests that run QEMU themselves
+/// (`tests/real_xen.rs`), whose TPM backend then connects to
+/// `d/proxy.ctrl`. After QEMU exits: [`HarnessTpm::finish_proxy`], then
+/// [`read_pcrs_tpm2_tools`]; dropping it stops swtpm.
+pub struct HarnessTpm {
+    proxy: Option<drtm_proxy::DrtmProxy>,
+    _swtpm: process::PidGuard,
+}
+
+impl HarnessTpm {
+    pub fn start(l: &Launch, d: &std::path::Path) -> HarnessTpm {
+        let swtpm = swtpm::start(l, d);
+        HarnessTpm { proxy: Some(drtm_proxy::DrtmProxy::start(l, d)), _swtpm: swtpm }
+    }
+
+    /// QEMU has exited: let the proxy end (bounded), keep swtpm.
+    pub fn finish_proxy(&mut self) {
+        if let Some(p) = self.proxy.take() {
+            p.finish();
+        }
     }
 }
 

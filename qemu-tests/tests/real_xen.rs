@@ -15,7 +15,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -92,49 +92,14 @@ impl Direct {
     }
 }
 
-fn wait_for(p: &Path) {
-    let t = Instant::now();
-    while !p.exists() {
-        assert!(t.elapsed() < Duration::from_secs(10), "{} did not appear", p.display());
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
 /// Boots Xen with QEMU's `-kernel` (Xen's ELF32 carries a Multiboot1
 /// header) and dom0 + initrd as Multiboot modules, swtpm behind the DRTM
 /// proxy (here only a forwarder that keeps swtpm alive for the read-back).
 fn direct_boot(iommu: bool, xen_args: &str) -> Direct {
     let dir = TempDir::new();
     let d = &dir.path;
-    let ok = |c: &mut Command| assert!(c.stdout(Stdio::null()).status().expect("runs").success(), "{c:?}");
-    ok(Command::new("swtpm_setup").args(["--tpm2", "--tpmstate"]).arg(d).args([
-        "--pcr-banks",
-        &BANKS.join(","),
-        "--overwrite",
-    ]));
-    ok(Command::new("swtpm")
-        .args(["socket", "--tpm2", "--tpmstate"])
-        .arg(format!("dir={}", d.display()))
-        .arg("--ctrl")
-        .arg(format!("type=unixio,path={}", d.join("swtpm.ctrl").display()))
-        .args(["--flags", "startup-clear", "--pid"])
-        .arg(format!("file={}", d.join("swtpm.pid").display()))
-        .arg("-d"));
-    let mut proxy = Command::new("python3")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("harness/drtm_proxy.py"))
-        .arg("--swtpm-ctrl")
-        .arg(d.join("swtpm.ctrl"))
-        .arg("--listen")
-        .arg(d.join("proxy.ctrl"))
-        .arg("--ram")
-        .arg(d.join("guest.ram"))
-        .args(["--banks", &BANKS.join(","), "--log"])
-        .arg(d.join("proxy.log"))
-        .arg("--ready")
-        .arg(d.join("proxy.ready"))
-        .spawn()
-        .expect("python3 runs the DRTM proxy");
-    wait_for(&d.join("proxy.ready"));
+    let l = Launch::new().tpm(TpmFamily::Tpm20, TpmInterface::Tis, Some(BANKS.to_vec()));
+    let mut tpm = qemu_tests::HarnessTpm::start(&l, d);
     let mem = format!("{MEMORY_MIB}M");
     let initrd = format!("{} {DOM0_ARGS},{}", rk("vmlinuz").display(), rk("initrd.gz").display());
     // The same QEMU as the SKL runs (our build), without SKL in the boot.
@@ -168,17 +133,10 @@ fn direct_boot(iommu: bool, xen_args: &str) -> Direct {
         std::thread::sleep(Duration::from_millis(20));
     };
     let wall = started.elapsed();
-    let t = Instant::now();
-    while proxy.try_wait().unwrap().is_none() && t.elapsed() < Duration::from_secs(5) {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let _ = proxy.kill();
-    let _ = proxy.wait();
+    tpm.finish_proxy();
     let serial = String::from_utf8_lossy(&fs::read(d.join("serial.log")).expect("QEMU wrote serial.log")).into_owned();
     let host_pcrs = read_pcrs_tpm2_tools(d);
-    if let Some(pid) = fs::read_to_string(d.join("swtpm.pid")).ok().and_then(|s| s.trim().parse::<u32>().ok()) {
-        let _ = Command::new("kill").arg(pid.to_string()).status();
-    }
+    drop(tpm); // stops swtpm
     Direct { status, wall, dom0: Dom0::parse(&serial), serial, host_pcrs }
 }
 
