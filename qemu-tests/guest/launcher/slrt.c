@@ -62,6 +62,48 @@ void policy_entry(struct slr_policy_entry *pe, uint16_t pcr, uint16_t type, uint
 	memcpy(pe->evt_info, evt, strlen(evt)); /* rest stays zero (NUL padded) */
 }
 
+void slrt_init(struct slr_table *t, uint16_t architecture, uint32_t max_size)
+{
+	struct slr_entry_hdr *end = (struct slr_entry_hdr *)(t + 1);
+
+	t->magic = SLRT_MAGIC;
+	t->revision = SLRT_REVISION;
+	t->architecture = architecture;
+	t->max_size = max_size;
+	t->size = sizeof(*t) + sizeof(*end);
+	end->tag = SLR_TAG_END;
+	end->size = sizeof(*end);
+}
+
+void slrt_add_log_info(struct slr_table *t, uint32_t format)
+{
+	struct slr_log_info *log = slrt_add(t, SLR_TAG_LOG_INFO, sizeof(*log));
+
+	log->format = format;
+	log->size = LOG_SIZE;
+	log->addr = LOG_ADDR;
+}
+
+struct slr_drtm_policy *slrt_add_policy(struct slr_table *t, const struct launch *l, uint32_t slots,
+					 uint32_t first_module)
+{
+	struct slr_drtm_policy *pol =
+		slrt_add(t, SLR_TAG_DRTM_POLICY, sizeof(*pol) + slots * sizeof(struct slr_policy_entry));
+
+	pol->revision = 1;
+	pol->nr_entries = (uint16_t)slots;
+	for (uint32_t i = 2; i < slots; i++)
+		pol->entries[i].entity_type = SLR_ET_UNUSED;
+	policy_entry(&pol->entries[0], 18, SLR_ET_MULTIBOOT2_INFO, 0, MBI_ADDR, l->mbi_size,
+		     "Measured MB2 information");
+	policy_entry(&pol->entries[1], 18, SLR_ET_SLRT, SLR_POLICY_IMPLICIT_SIZE, l->slrt_addr, 0,
+		     "Measured SLR Table");
+	for (uint32_t i = 0; i < l->nr_modules; i++)
+		policy_entry(&pol->entries[first_module + i], 17, SLR_ET_MULTIBOOT2_MODULE, 0, l->modules[i].start,
+			     l->modules[i].end - l->modules[i].start, "Measured MB2 module");
+	return pol;
+}
+
 /*
  * GRUB tb-dev's DL_INFO context is its own `slparams` and dl_handler its `dl_entry_trampoline`:
  * addresses inside the loader, never the MBI. These two play them (launcher range, 1-4 MiB).
@@ -89,21 +131,12 @@ static int32_t mle_header_offset(const struct launch *l)
 static void slrt_build_tbdev(struct launch *l)
 {
 	struct slr_table *t = (struct slr_table *)l->slrt_addr;
-	struct slr_entry_hdr *end = (struct slr_entry_hdr *)(t + 1);
-	struct slr_log_info *log;
-	struct slr_drtm_policy *pol;
 	struct slr_amd_info *amd;
 	uint32_t bl_size = SLB_SIZE - (l->slrt_addr - l->slb_base);
 
 	if (7 + l->nr_modules > TBDEV_POLICY_SLOTS)
 		fail("tb-dev: more modules than policy slots");
-	t->magic = SLRT_MAGIC;
-	t->revision = SLRT_REVISION;
-	t->architecture = SLRT_ARCH_SKINIT;
-	t->max_size = bl_size;
-	t->size = sizeof(*t) + sizeof(*end);
-	end->tag = SLR_TAG_END;
-	end->size = sizeof(*end);
+	slrt_init(t, SLRT_ARCH_SKINIT, bl_size);
 
 	if (g_grub.dl_info_size == 88) {
 		struct slr_dl_info88 *dl = slrt_add(t, SLR_TAG_DL_INFO, sizeof(*dl));
@@ -130,23 +163,9 @@ static void slrt_build_tbdev(struct launch *l)
 		dl->dl_handler = (uint32_t)tbdev_dl_entry_trampoline;
 	}
 
-	log = slrt_add(t, SLR_TAG_LOG_INFO, sizeof(*log));
-	log->format = g_grub.tb_log_format; /* GRUB: TPM20_LOG whatever the TPM */
-	log->size = LOG_SIZE;
-	log->addr = LOG_ADDR;
-
-	pol = slrt_add(t, SLR_TAG_DRTM_POLICY, sizeof(*pol) + TBDEV_POLICY_SLOTS * sizeof(struct slr_policy_entry));
-	pol->revision = 1;
-	pol->nr_entries = TBDEV_POLICY_SLOTS;
-	policy_entry(&pol->entries[0], 18, SLR_ET_MULTIBOOT2_INFO, 0, MBI_ADDR, l->mbi_size,
-		     "Measured MB2 information");
-	policy_entry(&pol->entries[1], 18, SLR_ET_SLRT, SLR_POLICY_IMPLICIT_SIZE, l->slrt_addr, 0,
-		     "Measured SLR Table");
-	for (uint32_t i = 2; i < TBDEV_POLICY_SLOTS; i++)
-		pol->entries[i].entity_type = SLR_ET_UNUSED;
-	for (uint32_t i = 0; i < l->nr_modules; i++)
-		policy_entry(&pol->entries[7 + i], 17, SLR_ET_MULTIBOOT2_MODULE, 0, l->modules[i].start,
-			     l->modules[i].end - l->modules[i].start, "Measured MB2 module");
+	slrt_add_log_info(t, g_grub.tb_log_format); /* GRUB: TPM20_LOG whatever the TPM */
+	/* The five Linux slots (2-6) stay UNUSED: an MB2 boot has no boot_params. */
+	slrt_add_policy(t, l, TBDEV_POLICY_SLOTS, 7);
 
 	amd = slrt_add(t, SLR_TAG_AMD_INFO, g_grub.amd_info_size);
 	amd->next = 0;
@@ -163,24 +182,14 @@ static void slrt_build_tbdev(struct launch *l)
 void slrt_build(struct launch *l)
 {
 	struct slr_table *t = (struct slr_table *)l->slrt_addr;
-	struct slr_entry_hdr *end = (struct slr_entry_hdr *)(t + 1);
 	struct slr_dl_info *dl;
-	struct slr_log_info *log;
-	struct slr_drtm_policy *pol;
-	uint32_t n = 2 + l->nr_modules;
 
 	if (g_grub.tbdev && !l->cfg.txt) {
 		slrt_build_tbdev(l);
 		return;
 	}
 	/* GRUB starts with header + END (size 24) and inserts every entry before END. */
-	t->magic = SLRT_MAGIC;
-	t->revision = SLRT_REVISION;
-	t->architecture = l->cfg.txt ? SLRT_ARCH_TXT : SLRT_ARCH_SKINIT;
-	t->max_size = SLRT_MAX_SIZE;
-	t->size = sizeof(*t) + sizeof(*end);
-	end->tag = SLR_TAG_END;
-	end->size = sizeof(*end);
+	slrt_init(t, l->cfg.txt ? SLRT_ARCH_TXT : SLRT_ARCH_SKINIT, SLRT_MAX_SIZE);
 
 	dl = slrt_add(t, SLR_TAG_DL_INFO, sizeof(*dl));
 	/* AMD: the SLB's measured part; TXT: the SINIT ACM (GRUB txt.c fills it so). */
@@ -193,21 +202,8 @@ void slrt_build(struct launch *l)
 	dl->context = MBI_ADDR;
 	dl->dl_handler = 0;
 
-	log = slrt_add(t, SLR_TAG_LOG_INFO, sizeof(*log));
-	log->format = l->cfg.log_format;
-	log->size = LOG_SIZE;
-	log->addr = LOG_ADDR;
-
-	pol = slrt_add(t, SLR_TAG_DRTM_POLICY, sizeof(*pol) + n * sizeof(struct slr_policy_entry));
-	pol->revision = 1;
-	pol->nr_entries = (uint16_t)n;
-	policy_entry(&pol->entries[0], 18, SLR_ET_MULTIBOOT2_INFO, 0, MBI_ADDR, l->mbi_size,
-		     "Measured MB2 information");
-	policy_entry(&pol->entries[1], 18, SLR_ET_SLRT, SLR_POLICY_IMPLICIT_SIZE, l->slrt_addr, 0,
-		     "Measured SLR Table");
-	for (uint32_t i = 0; i < l->nr_modules; i++)
-		policy_entry(&pol->entries[2 + i], 17, SLR_ET_MULTIBOOT2_MODULE, 0, l->modules[i].start,
-			     l->modules[i].end - l->modules[i].start, "Measured MB2 module");
+	slrt_add_log_info(t, l->cfg.log_format);
+	slrt_add_policy(t, l, 2 + l->nr_modules, 2);
 
 	if (l->cfg.txt)
 		txt_intel_info(slrt_add(t, SLR_TAG_INTEL_INFO, sizeof(struct slr_intel_info)));

@@ -121,6 +121,17 @@ void slrt_build(struct launch *l);
 void *slrt_add(struct slr_table *t, uint32_t tag, uint32_t size);
 /* First entry with `tag`, or NULL. */
 void *slrt_find(struct slr_table *t, uint32_t tag);
+/* A table at `t` as grub_slr_init_table starts one: header and END (size 24). */
+void slrt_init(struct slr_table *t, uint16_t architecture, uint32_t max_size);
+/* LOG_INFO naming the launcher's log area (LOG_ADDR, LOG_SIZE) in `format`. */
+void slrt_add_log_info(struct slr_table *t, uint32_t format);
+/*
+ * DRTM_POLICY of `slots` entries, revision 1, as GRUB fills it: slot 0 the MBI and slot 1 the
+ * SLRT (PCR 18), the modules (PCR 17) from slot `first_module` on, every other slot UNUSED
+ * for the caller to fill or leave.
+ */
+struct slr_drtm_policy *slrt_add_policy(struct slr_table *t, const struct launch *l, uint32_t slots,
+					 uint32_t first_module);
 /* One DRTM policy entry, in an entry slrt_add zeroed (evt_info stays NUL padded). */
 void policy_entry(struct slr_policy_entry *pe, uint16_t pcr, uint16_t type, uint16_t flags, uint64_t entity,
 		  uint64_t size, const char *evt);

@@ -144,20 +144,11 @@ void txt_chain_mle(struct launch *l)
 void txt_chain_slrt(struct launch *l)
 {
 	struct slr_table *t = (struct slr_table *)l->slrt_addr;
-	struct slr_entry_hdr *end = (struct slr_entry_hdr *)(t + 1);
 	struct slr_dl_info *dl;
-	struct slr_log_info *log;
 	struct slr_drtm_policy *pol;
-	uint32_t n = 3 + l->nr_modules;
 
 	memset(t, 0, SLRT_MAX_SIZE);
-	t->magic = SLRT_MAGIC;
-	t->revision = SLRT_REVISION;
-	t->architecture = SLRT_ARCH_TXT;
-	t->max_size = SLRT_MAX_SIZE;
-	t->size = sizeof(*t) + sizeof(*end);
-	end->tag = SLR_TAG_END;
-	end->size = sizeof(*end);
+	slrt_init(t, SLRT_ARCH_TXT, SLRT_MAX_SIZE);
 	/* grub_txt_boot_prepare: setup_txt_slrt_entry adds INTEL_INFO first. */
 	txt_intel_info(slrt_add(t, SLR_TAG_INTEL_INFO, sizeof(struct slr_intel_info)));
 	/* grub_slaunch_finish_slr_table: DL_INFO, LOG_INFO, policy. */
@@ -169,22 +160,10 @@ void txt_chain_slrt(struct launch *l)
 	dl->dlme_entry = l->dlme_entry;
 	dl->bootloader = 1;
 	dl->context = MBI_ADDR;
-	log = slrt_add(t, SLR_TAG_LOG_INFO, sizeof(*log));
-	log->format = l->cfg.log_format;
-	log->size = LOG_SIZE;
-	log->addr = LOG_ADDR;
-	pol = slrt_add(t, SLR_TAG_DRTM_POLICY, sizeof(*pol) + n * sizeof(struct slr_policy_entry));
-	pol->revision = 1;
-	pol->nr_entries = (uint16_t)n;
-	policy_entry(&pol->entries[0], 18, SLR_ET_MULTIBOOT2_INFO, 0, MBI_ADDR, l->mbi_size,
-		     "Measured MB2 information");
-	policy_entry(&pol->entries[1], 18, SLR_ET_SLRT, SLR_POLICY_IMPLICIT_SIZE, l->slrt_addr, 0,
-		     "Measured SLR Table");
+	slrt_add_log_info(t, l->cfg.log_format);
+	pol = slrt_add_policy(t, l, 3 + l->nr_modules, 3);
 	policy_entry(&pol->entries[2], 18, 0x10 /* SLR_ET_TXT_OS2MLE */, 0, os_mle_data(), OS_MLE_STRUCT_SIZE,
 		     "Measured TXT OS-MLE data");
-	for (uint32_t i = 0; i < l->nr_modules; i++)
-		policy_entry(&pol->entries[3 + i], 17, SLR_ET_MULTIBOOT2_MODULE, 0, l->modules[i].start,
-			     l->modules[i].end - l->modules[i].start, "Measured MB2 module");
 	say_hex("GRUB chain: SLRT written, size", t->size);
 }
 
