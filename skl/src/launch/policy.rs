@@ -10,7 +10,7 @@
 //! loader owns), only entity types that exist in a Multiboot2 launch, and
 //! the SLRT entry must be present so the policy itself is measured.
 
-use core::mem::{offset_of, size_of};
+use core::mem::size_of;
 use skl_bootinfo::addr::{PhysAddr, PhysRange};
 use skl_bootinfo::multiboot2::Mbi;
 
@@ -192,17 +192,13 @@ pub fn measure<M: PhysMemory, T: TpmTransport>(
     let area = mem.write(slrt_area).ok_or(unreadable)?;
     for i in 0..work.entries {
         let o = work.first + i * ENTRY;
-        let e = area.get_mut(o..o + ENTRY).ok_or(unreadable)?;
-        let ty = u16::from_le_bytes([e[TYPE], e[TYPE + 1]]);
-        if ty != entity::UNUSED {
-            let flags = u16::from_le_bytes([e[FLAGS], e[FLAGS + 1]]) | policy_flags::MEASURED;
-            e[FLAGS..FLAGS + 2].copy_from_slice(&flags.to_le_bytes());
+        let e = area.get_mut(o..o + ENTRY).and_then(|b| PolicyEntry::mut_from_bytes(b).ok()).ok_or(unreadable)?;
+        if e.entity_type.get() != entity::UNUSED {
+            e.flags.set(e.flags.get() | policy_flags::MEASURED);
         }
     }
     Ok(())
 }
 
-/// A policy entry's size and where its flags lie in it.
+/// A policy entry's size.
 const ENTRY: usize = size_of::<PolicyEntry>();
-const FLAGS: usize = offset_of!(PolicyEntry, flags);
-const TYPE: usize = offset_of!(PolicyEntry, entity_type);
