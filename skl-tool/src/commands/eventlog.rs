@@ -153,8 +153,8 @@ fn prediction_matches(l: &LoadedLog, skl: &Path, kernel: &KernelArgs) -> Result<
     let p = run_prediction(skl, &bytes, &i, &banks)?;
     // The PSP path: the service's records sit between SKL's events.
     let psp = predict::is_psp_image(&bytes);
-    let (ours, skipped) = if psp { log::skl_events_of_psp_log(&l.events) } else { (l.events.clone(), vec![]) };
-    let (div, mut notes) = log::compare_with_prediction(&ours, &p.steps);
+    let (ours, skipped) = if psp { log::skl_events_of_psp_log(&l.events) } else { (vec![], vec![]) };
+    let (div, mut notes) = log::compare_with_prediction(if psp { &ours } else { &l.events }, &p.steps);
     if psp {
         let refs: Vec<String> = skipped.iter().map(|n| format!("#{n}")).collect();
         notes.insert(
