@@ -155,13 +155,15 @@ def main():
     need(s.get(".rela.dyn", {"size": 0})["size"] == 0, "RELA relocations present (only RELR is applied)")
 
     bss = s[".bss"]
+    stack = s[".stack"]
     rw_start = s[".data.rel.ro"]["addr"]
     rw_end = s[".data"]["addr"] + s[".data"]["size"]
     tables = s[".tables"]
+    need(bl + BL_DATA_SIZE <= stack["addr"] and stack["addr"] + stack["size"] <= bss["addr"],
+         "stack not between the bootloader data and .bss")
     need(tables["addr"] % 0x1000 == 0 and tables["addr"] >= rw_end, "page/IOMMU tables misplaced")
-    stack = 0x2000
     top = tables["addr"] + tables["size"]
-    need(top <= SLB_SIZE - stack, f"RAM use up to {top:#x} collides with the stack")
+    need(top <= SLB_SIZE, f"RAM use up to {top:#x} passes the 64 KiB SLB")
     if errors:
         for e in errors:
             print(f"check-image: {sys.argv[2]}: {e}", file=sys.stderr)
@@ -176,10 +178,13 @@ def main():
         kind += "; = file"
     print(f"{sys.argv[2]} ({kind}): measured {measured} B (C SKL slrt: 11278 B)  "
           f"[.text {text}, .rodata {rodata}, relr {relr}, rw init {rw_end - rw_start}]")
-    print(f"  footprint {top + stack} of {SLB_SIZE} B: image, bootloader data {BL_DATA_SIZE} B at {bl:#x}, "
-          f"bss {bss['size']} B at {bss['addr']:#x}, rw copy {rw_end - rw_start} B, "
-          f"page + IOMMU tables {tables['size']} B at {tables['addr']:#x}, stack {stack} B; "
-          f"free {SLB_SIZE - stack - top} B, room before the tables {tables['addr'] - rw_end} B")
+    # Room: how far the image may grow before the end of the RW copy passes
+    # the last page start that still leaves the tables inside the SLB.
+    last_tables = SLB_SIZE - tables["size"]
+    print(f"  footprint {top} of {SLB_SIZE} B: image, bootloader data {BL_DATA_SIZE} B at {bl:#x}, "
+          f"stack {stack['size']} B at {stack['addr']:#x}, bss {bss['size']} B at {bss['addr']:#x}, "
+          f"rw copy {rw_end - rw_start} B, page + IOMMU tables {tables['size']} B at {tables['addr']:#x}; "
+          f"free {SLB_SIZE - top} B, room before the tables {last_tables - rw_end} B")
 
 
 if __name__ == "__main__":

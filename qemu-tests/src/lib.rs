@@ -383,4 +383,15 @@ mod tests {
         drop(a);
         assert_eq!(p.exists(), std::env::var_os("SKL_KEEP_TMP").is_some(), "{}", p.display());
     }
+
+    /// The harness's stack size is the linker script's: `stack_used` reads
+    /// the stack from the canary up by it.
+    #[test]
+    fn stack_size_is_the_linker_scripts() {
+        let ld = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../linker/slb.ld")).unwrap();
+        let line = ld.lines().find(|l| l.starts_with("STACK_SIZE")).expect("STACK_SIZE in slb.ld");
+        let v = line.split('=').nth(1).unwrap().trim().trim_end_matches(';').trim();
+        let v = usize::from_str_radix(v.trim_start_matches("0x"), 16).unwrap();
+        assert_eq!(v, crate::LaunchResult::STACK_SIZE);
+    }
 }

@@ -120,9 +120,10 @@ pub struct LaunchResult {
 }
 
 impl LaunchResult {
-    /// SKL's stack bottom in the SLB (64 KiB − 8 KiB, `linker/skl.ld`) and
-    /// the canary `entry.S` writes there.
-    const STACK_BOTTOM: usize = 0xE000;
+    /// SKL's stack size, `STACK_SIZE` of `linker/slb.ld` (a test compares
+    /// them). The stack lies wherever the image's size puts it (below the
+    /// page-aligned tables); its bottom is where the canary is.
+    pub const STACK_SIZE: usize = 0x1C00;
     const CANARY: &'static [u8; 4] = b"SSLK";
     const CANARY_LEN: usize = 32;
 
@@ -140,17 +141,26 @@ impl LaunchResult {
             .collect()
     }
 
+    /// Offset in the SLB of SKL's stack bottom: the canary entry_common.S
+    /// wrote ("SSLK" × 8), found after the bootloader data; `None` if it
+    /// is gone (or SKL never ran).
+    fn stack_bottom(&self) -> Option<usize> {
+        let canary: Vec<u8> = Self::CANARY.iter().copied().cycle().take(Self::CANARY_LEN).collect();
+        self.slb_after.windows(Self::CANARY_LEN).position(|w| w == canary)
+    }
+
     /// Bytes of SKL's stack ever written: from the lowest byte below the
-    /// SLB top that no longer holds the launcher's 0xA5 fill (above SKL's
-    /// 32-byte canary at the stack bottom).
+    /// stack top that no longer holds the launcher's 0xA5 fill (above SKL's
+    /// 32-byte canary at the stack bottom). Panics without the canary.
     pub fn stack_used(&self) -> usize {
-        let stack = &self.slb_after[Self::STACK_BOTTOM + Self::CANARY_LEN..];
+        let bottom = self.stack_bottom().expect("SKL's stack canary") + Self::CANARY_LEN;
+        let stack = &self.slb_after[bottom..bottom - Self::CANARY_LEN + Self::STACK_SIZE];
         stack.len() - stack.iter().position(|&b| b != 0xA5).unwrap_or(stack.len())
     }
 
     /// SKL's stack canary ("SSLK" × 8 at the stack bottom) is intact.
     pub fn stack_canary_intact(&self) -> bool {
-        self.slb_after[Self::STACK_BOTTOM..Self::STACK_BOTTOM + Self::CANARY_LEN].chunks(4).all(|c| c == Self::CANARY)
+        self.stack_bottom().is_some()
     }
 
     /// `len` bytes of the SLB at `offset` after the run (e.g. the SLRT of

@@ -98,7 +98,7 @@ mod payload {
         }
         let mut tpm = Tis::unopened_tpm20(tpm);
         run_psp_path(x, &mut tpm, &s.mailbox, &plan, image, || dma::protect_under_psp(fabric, slb).map(|_| ()))?;
-        if !cpu::stack_intact(slb.as_u64()) {
+        if !cpu::stack_intact() {
             return Err(LaunchError::StackOverflow);
         }
         let entry = (plan.dlme.start().as_u64() + plan.entry_offset as u64) as u32;

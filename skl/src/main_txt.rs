@@ -59,7 +59,7 @@ mod payload {
             let launched = probe::open(tpm_window, Locality::TWO)
                 .map_err(LaunchError::from)
                 .and_then(|mut tpm| launch::run_after_entry(&mut mem, &mut tpm, &dce))
-                .and_then(|h| if cpu::stack_intact(base) { Ok(h) } else { Err(LaunchError::StackOverflow) });
+                .and_then(|h| if cpu::stack_intact() { Ok(h) } else { Err(LaunchError::StackOverflow) });
             Ok(launched?)
         });
         match result {

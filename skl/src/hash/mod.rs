@@ -304,7 +304,7 @@ pub fn digest_all_with(backend: Backend, banks: BankSet, data: &[u8]) -> DigestL
     let ni = backend == Backend::Auto && sha_ni::available();
     // Built in place and finished by reference: this runs at the deepest
     // point of the launch's stack, where copies of four engines would cost
-    // kilobytes of the SLB's 8 KiB stack.
+    // kilobytes of the SLB's 7 KiB stack.
     let mut hashers: [Option<Engine>; MAX_BANKS] = [None, None, None, None];
     for (slot, alg) in hashers.iter_mut().zip(banks.iter()) {
         *slot = Some(Engine::new(alg, ni));

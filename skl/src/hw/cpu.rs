@@ -7,6 +7,8 @@ extern "C" {
     /// `entry_common.S`: back to 32-bit protected mode, paging off, registers as
     /// the DLME expects; never returns.
     fn skl_handoff(entry: u32, slb_base: u32, esi: u32, ebx: u32, stgi: u32) -> !;
+    /// `linker/slb.ld`: the lowest byte of our stack, where the canary is.
+    static __stack_bottom: [u32; 8];
 }
 
 /// GIF at the hand-off (AMD only; Intel has no GIF).
@@ -89,14 +91,10 @@ pub fn cpuid(leaf: u32) -> (u32, u32, u32, u32) {
     (r.eax, r.ebx, r.ecx, r.edx)
 }
 
-/// Offset of the stack bottom in the SLB: `SLB_SIZE - STACK_SIZE` of
-/// `linker/skl.ld` (which asserts the same value).
-pub const STACK_BOTTOM: u64 = 0x10000 - 0x2000;
-
 /// The canary `entry_common.S` wrote below the stack is intact: the stack never
-/// grew into what lies below it (the page and IOMMU tables).
-pub fn stack_intact(slb_base: u64) -> bool {
-    let p = (slb_base + STACK_BOTTOM) as *const [u32; 8];
+/// grew into what lies below it (the bootloader data, with the SLRT).
+pub fn stack_intact() -> bool {
+    let p = core::ptr::addr_of!(__stack_bottom);
     // SAFETY: 32 bytes inside the SLB (identity-mapped), written once by
     // entry_common.S and never by Rust code; volatile because only an overflowing
     // stack would change them.

@@ -11,15 +11,15 @@
  * This text is a Rust format string (global_asm!): no braces.
  */
 slb_enter32:
-    /* Our GDT and IDT are loaded: reload every data segment from it, stack
-     * at the top of our 64 KiB, and CS through a far return. */
+    /* Our GDT and IDT are loaded: reload every data segment from it, our
+     * stack (below the tables, linker/slb.ld), and CS through a far return. */
     mov     $0x10, %ecx
     mov     %cx, %ds
     mov     %cx, %es
     mov     %cx, %fs
     mov     %cx, %gs
     mov     %cx, %ss
-    lea     0x10000(%ebp), %esp
+    lea     (__stack_top - _slb_start)(%ebp), %esp
     lea     (slb_common32 - _slb_start)(%ebp), %ecx
     pushl   $0x08
     push    %ecx
@@ -33,7 +33,7 @@ slb_common32:
     xor     %eax, %eax
     rep stosl
 
-    /* Stack canary: 32 bytes at the bottom of the 8 KiB stack, checked
+    /* Stack canary: 32 bytes at the bottom of the stack, checked
      * before the hand-off (skl::hw::cpu::stack_intact). */
     lea     (__stack_bottom - _slb_start)(%ebp), %edi
     mov     $0x4B4C5353, %eax               /* "SSLK" */
@@ -98,7 +98,7 @@ start64:
     mov     %ax, %gs
     mov     %ax, %ss
     mov     %ebp, %ebp                      /* zero-extend the base */
-    lea     0x10000(%rbp), %rsp
+    lea     __stack_top(%rip), %rsp
 
     /* Apply RELR relocations to the RW copy (every target must lie in it). */
     lea     __relr_start(%rip), %rsi

@@ -44,8 +44,8 @@ _start32:
     cld
     lea     -(_start32 - _slb_start)(%ebx), %ebp    /* image base */
 
-    /* GDTR and a null IDTR built at the top of our stack (not measured,
-     * inside our 64 KiB), through DS. IDT limit 0: any exception before
+    /* GDTR and a null IDTR built at the top of our 64 KiB (not measured;
+     * the tables' page, zeroed after lgdt/lidt read them), through DS. IDT limit 0: any exception before
      * the hand-off shuts down, which after SENTER is a TXT reset. */
     lea     (gdt - _slb_start)(%ebp), %ecx
     movw    $(gdt_end - gdt - 1), 0xFFF0(%ebp)

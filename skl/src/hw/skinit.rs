@@ -28,8 +28,8 @@ pub fn main(slb_base: u64, generation: Generation) -> ! {
         dlog!("SKL: IOMMUs ", _r.iommus, " nodes ", _r.nodes);
         let mut tpm = probe::open(tpm_window, Locality::TWO)?;
         let h = launch::run(&mut mem, &mut tpm, slb, generation)?;
-        // A stack that grew into the tables below it voids every guarantee.
-        if !cpu::stack_intact(slb_base) {
+        // A stack that grew past its bottom voids every guarantee.
+        if !cpu::stack_intact() {
             return Err(LaunchError::StackOverflow);
         }
         // Multiboot2 mode: the machine state a kernel that knows nothing

@@ -124,7 +124,7 @@ impl TpmError {
 /// is refused (fail closed). Each TPM call holds a command and a response
 /// buffer on the launch's deepest path: 256 rather than 512 took the
 /// deepest launches from 5,160 to 4,680 B (SKINIT) and 6,248 to 5,768 B
-/// (PSP) of the 8 KiB stack.
+/// (PSP) of the 7 KiB stack.
 pub const MAX_MESSAGE: usize = 256;
 
 /// A TPM interface: locality control and one command/response exchange.
