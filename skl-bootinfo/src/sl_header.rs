@@ -17,6 +17,11 @@
 //!
 //! In both, words 0 and 1 are architectural (AMD APM vol. 2, §15.27 SKINIT):
 //! entry offset and the length SKINIT hashes.
+//!
+//! An AMD SL image may carry bytes past the measured part (`total_size` >
+//! `measured_size`): the PSP path's signature area ([`PSP_SIGNATURE_AREA`]),
+//! or stage 2 of a two-stage image ([`SlbLayout::stage2`]), which stage 1
+//! hashes and extends into PCR 17 before running it.
 
 use static_assertions::const_assert_eq;
 use zerocopy::little_endian::{U16, U32};
@@ -44,6 +49,11 @@ pub const SLB_SIZE: u32 = 0x1_0000;
 pub const MAX_FILE_SIZE: u32 = SLB_SIZE - 0x1000;
 /// Room GRUB reserves (and zeroes) for the SLRT at the bootloader-data offset.
 pub const BOOTLOADER_DATA_SIZE: u32 = 0x1000;
+/// What the PSP path (`skl-amdsl-psp.bin`) appends after the measured part:
+/// `$AS1` header 0x100, signature 0x200, key token 0x440 (docs/psp-drtm.md).
+/// A two-stage image's stage 2 is never exactly this long (the payload's
+/// linker asserts it), so the length alone tells the two apart.
+pub const PSP_SIGNATURE_AREA: usize = 0x740;
 
 /// Which header layout (and with it which bootloader and kernel generation)
 /// an image speaks. Detected by the AMD SL GUID at offset 0x04.
@@ -112,9 +122,8 @@ pub struct AmdSlHeader {
     pub guid: [u8; 16],
     /// 0xFFFF_FFFF.
     pub reserved: U32,
-    /// The whole image: the measured part and, once the PSP path signs the
-    /// image, the 0x740-byte `$AS1` area after it. Today = file size =
-    /// measured size.
+    /// The whole image (= file size): the measured part, then the PSP
+    /// path's 0x740-byte `$AS1` area or a two-stage image's stage 2.
     pub total_size: U32,
     /// Offset of the SOC-flag count (0x1E).
     pub soc_flags_offset: U16,
@@ -229,6 +238,25 @@ pub struct SlbLayout {
     pub version: u32,
     /// AMD SL: the header's total length; Qubes 4.2.3: the measured size.
     pub total_size: u32,
+}
+
+impl SlbLayout {
+    /// The PSP-path image: AMD SL, total = measured + [`PSP_SIGNATURE_AREA`].
+    pub fn is_psp(&self) -> bool {
+        self.generation == Generation::AmdSl
+            && self.total_size as usize == self.measured_size as usize + PSP_SIGNATURE_AREA
+    }
+
+    /// Stage 2 of a two-stage image, as a file range: `measured_size ..
+    /// total_size` of an AMD SL image that has bytes past the measured part
+    /// and is not the PSP image. `None` for one-stage images (the 8-byte
+    /// header, AMD SL with total = measured, the PSP image). Stage 1 (what
+    /// SKINIT measures) extends PCR 17 with SHA-256 of these bytes, as
+    /// TPM2_PCR_Event data, before stage 2 runs.
+    pub fn stage2(&self) -> Option<core::ops::Range<usize>> {
+        let (m, t) = (self.measured_size as usize, self.total_size as usize);
+        (self.generation == Generation::AmdSl && t > m && !self.is_psp()).then_some(m..t)
+    }
 }
 
 /// Validate an SLB file of the generation its header announces
@@ -435,6 +463,38 @@ mod tests {
         );
         assert_eq!(err(&|f| f[0x00] = 0x80), Err(SlHeaderError::EntryNotMeasured { entry: 0x80, measured: 0x80 }));
         assert_eq!(parse_slb_image_as(&amdsl_image()[..0x40], Generation::AmdSl), Err(SlHeaderError::TooShort(0x40)));
+    }
+
+    /// [`amdsl_image`] grown by `extra` bytes past the measured part, total
+    /// length and bootloader data moved to the new end.
+    fn amdsl_with_tail(extra: usize) -> Vec<u8> {
+        let mut f = amdsl_image().to_vec();
+        f.resize(0x80 + extra, 0x5A);
+        put32(&mut f, 0x18, 0x80 + extra as u32);
+        put16(&mut f, 0x44, 0x80 + extra as u16);
+        f
+    }
+
+    #[test]
+    fn stage2_only_for_two_stage_amdsl_images() {
+        // One-stage AMD SL: total = measured.
+        let l = parse_slb_image(&amdsl_image()).unwrap();
+        assert_eq!((l.stage2(), l.is_psp()), (None, false));
+        // Two-stage: the bytes past the measured part.
+        let f = amdsl_with_tail(0x123);
+        let l = parse_slb_image(&f).unwrap();
+        assert_eq!((l.stage2(), l.is_psp()), (Some(0x80..0x1A3), false));
+        assert_eq!(f[l.stage2().unwrap()].len(), 0x123);
+        // The PSP image: exactly the signature area past the measured part.
+        let l = parse_slb_image(&amdsl_with_tail(0x740)).unwrap();
+        assert_eq!((l.stage2(), l.is_psp()), (None, true));
+        assert_eq!(parse_slb_image(&amdsl_with_tail(0x741)).unwrap().stage2(), Some(0x80..0x7C1));
+        // The 8-byte header has no total length: never two-stage, even
+        // with bytes past the measured part.
+        let mut q = [0u8; 0x80];
+        q[..64].copy_from_slice(&image());
+        let l = parse_slb_image(&q).unwrap();
+        assert_eq!((l.generation, l.stage2(), l.is_psp()), (Generation::Qubes423, None, false));
     }
 
     /// Each generation's bootloader refuses the other generation's image:
