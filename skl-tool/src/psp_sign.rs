@@ -21,16 +21,17 @@ pub const AS1_MAGIC: [u8; 4] = *b"$AS1";
 pub const AS1_HEADER_LEN: usize = 0x100;
 pub const SIGNATURE_LEN: usize = 0x200;
 pub const KEY_TOKEN_LEN: usize = 0x440;
-/// Everything appended after the measured part.
-pub const SIGNATURE_AREA: usize = AS1_HEADER_LEN + SIGNATURE_LEN + KEY_TOKEN_LEN;
+/// Everything appended after the measured part; skl-bootinfo owns the
+/// value because it also tells the PSP image from a two-stage one.
+pub const SIGNATURE_AREA: usize = skl_bootinfo::sl_header::PSP_SIGNATURE_AREA;
+const _: () = assert!(SIGNATURE_AREA == AS1_HEADER_LEN + SIGNATURE_LEN + KEY_TOKEN_LEN);
 pub const SALT_LEN: usize = 48;
 pub const KEY_BITS: usize = 4096;
 pub const IMAGE_VERSION: u32 = 0x0200_0200;
 pub const SECURITY_PATCH_LEVEL: u32 = 1;
 pub const KEY_TOKEN_VERSION: u32 = 2;
 /// The AMD SL header's GUID at offset 4 (68-byte header only).
-pub const AMD_SL_GUID: [u8; 16] =
-    [0xda, 0x75, 0xc4, 0x0e, 0xd0, 0xd3, 0x5d, 0x48, 0xb6, 0xae, 0x3c, 0xb2, 0x0f, 0xb7, 0xad, 0x3a];
+pub use skl_bootinfo::sl_header::AMD_SL_GUID;
 /// Offset of the AMD SL header's total length.
 pub const TOTAL_LEN_AT: usize = 0x18;
 
