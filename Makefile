@@ -55,7 +55,8 @@ payload: $(SETUP_STAMP)
 	objcopy -O binary $(PAYLOAD_DIR)/skl $(BUILD)/skl.bin
 	python3 skl/check-image.py $(PAYLOAD_DIR)/skl $(BUILD)/skl.bin
 	objcopy -O binary $(PAYLOAD_DIR)/skl-amdsl $(BUILD)/skl-amdsl.bin
-	python3 skl/check-image.py $(PAYLOAD_DIR)/skl-amdsl $(BUILD)/skl-amdsl.bin --amdsl
+	python3 skl/seal-stage2.py $(BUILD)/skl-amdsl.bin
+	python3 skl/check-image.py $(PAYLOAD_DIR)/skl-amdsl $(BUILD)/skl-amdsl.bin --amdsl --two-stage
 	objcopy -O binary $(PAYLOAD_DIR)/skl-txt $(BUILD)/skl-txt.image
 	python3 skl/check-image.py $(PAYLOAD_DIR)/skl-txt $(BUILD)/skl-txt.image --mle
 	python3 skl/mle-elf.py $(BUILD)/skl-txt.image $(BUILD)/skl-txt.bin
@@ -80,7 +81,8 @@ payload-debug: $(SETUP_STAMP)
 	objcopy -O binary target/$(PAYLOAD_TARGET)/slb-debug/skl $(BUILD)/skl-debug.bin
 	python3 skl/check-image.py target/$(PAYLOAD_TARGET)/slb-debug/skl $(BUILD)/skl-debug.bin
 	objcopy -O binary target/$(PAYLOAD_TARGET)/slb-debug/skl-amdsl $(BUILD)/skl-amdsl-debug.bin
-	python3 skl/check-image.py target/$(PAYLOAD_TARGET)/slb-debug/skl-amdsl $(BUILD)/skl-amdsl-debug.bin --amdsl
+	python3 skl/seal-stage2.py $(BUILD)/skl-amdsl-debug.bin
+	python3 skl/check-image.py target/$(PAYLOAD_TARGET)/slb-debug/skl-amdsl $(BUILD)/skl-amdsl-debug.bin --amdsl --two-stage
 	objcopy -O binary target/$(PAYLOAD_TARGET)/slb-debug/skl-txt $(BUILD)/skl-txt-debug.image
 	python3 skl/check-image.py target/$(PAYLOAD_TARGET)/slb-debug/skl-txt $(BUILD)/skl-txt-debug.image --mle
 	python3 skl/mle-elf.py $(BUILD)/skl-txt-debug.image $(BUILD)/skl-txt-debug.bin

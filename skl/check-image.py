@@ -3,7 +3,7 @@
 its sizes. Fails (exit 1) on any violation. Independent of the Rust code:
 reads the ELF section table and the flat file only.
 
-usage: check-image.py <skl ELF> <skl.bin> [--mle | --amdsl [--psp [--signed]]]
+usage: check-image.py <skl ELF> <skl.bin> [--mle | --amdsl [--two-stage | --psp [--signed]]]
 
 --amdsl: the image is skl-amdsl.bin, the AMD SL generation: AMD's extended
 SL header (docs/amd-sl.md) with the SKL words at 0x42/0x44, checked field by
@@ -19,12 +19,26 @@ zeros. --signed: the area holds a $AS1 header, signature and key token whose
 fields agree with the measured length (the signature itself is checked by
 `skl-tool psp verify`, in the same make rule).
 
+--two-stage (with --amdsl): the image is skl-amdsl.bin, of which SKINIT
+measures stage 1 only; stage 2 is the rest of the file (docs/design.md, "The
+two-stage image"). Stage 1 must carry SHA-256(stage 2) after the magic
+"SKLstg2\0" (exactly once), and, from the ELF's disassembly (objdump), no
+instruction of stage 1 may branch into stage 2 or refer to an address in it
+except the one call to its entry `skl_stage2`. Calls through GOT slots are
+followed to the slot's link-time value (the RELR relocation adds the base);
+the only other indirect branch allowed is the hand-off's jump to the kernel
+in `skl_handoff`. Stage 2 must not be 0x740 bytes long (tools tell the PSP
+image by that length).
+
 --mle: the image is skl-txt.bin, the Intel TXT MLE: its MLE header (SDG
 315168 Table 2-1) must be the only copy of the MLE UUID, 16-byte aligned in
 the first 4 KiB (where GRUB scans), and describe exactly the measured image.
 Without it the image must carry no MLE UUID at all.
 """
+import hashlib
+import re
 import struct
+import subprocess
 import sys
 
 SLB_SIZE = 0x10000
@@ -34,6 +48,7 @@ SKL_UUID = bytes.fromhex("78f1268e049211e9832ac85b76c4cc02")
 MLE_UUID = bytes.fromhex("5aac82906f47a7740f5c55a2cb51b642")
 AMD_SL_GUID = bytes.fromhex("da75c40ed0d35d48b6ae3cb20fb7ad3a")
 SIG_AREA = 0x740           # $AS1 header 0x100 + signature 0x200 + key token 0x440
+STAGE2_MAGIC = b"SKLstg2\0"
 SOC_FLAGS = [0x00B00F00, 0x00A50F00, 0x00A40F00, 0x00A70F00, 0x00A00F00, 0x00A10F00, 0x00A80F00, 0x00AA0F00]
 
 
@@ -78,6 +93,57 @@ def check_signature_area(area, measured, need):
     need(sig < modulus, "signature (little-endian) not below the modulus")
 
 
+def stage1_closure(elf_path, elf, s, measured, stage2_end, need):
+    """Stage 1 [0, measured) reaches stage 2 only through skl_stage2."""
+    syms = {}
+    for line in subprocess.run(["nm", elf_path], capture_output=True, text=True, check=True).stdout.splitlines():
+        p = line.split()
+        if len(p) == 3:
+            syms[p[2]] = int(p[0], 16)
+    entry = syms.get("skl_stage2")
+    need(entry is not None and measured <= entry < stage2_end, "stage 2's entry skl_stage2 is not in stage 2")
+    got = s.get(".got", {"addr": 0, "size": 0, "off": 0})
+
+    def slot(addr):
+        """The link-time value of the GOT slot at addr, or None."""
+        if got["addr"] <= addr and addr + 8 <= got["addr"] + got["size"]:
+            return struct.unpack_from("<Q", elf, got["off"] + addr - got["addr"])[0]
+        return None
+
+    first_code = syms["_start32"]
+    dis = subprocess.run(["objdump", "-d", "--no-show-raw-insn", "-j", ".text", elf_path],
+                         capture_output=True, text=True, check=True).stdout
+    fn, entered = None, 0
+    for line in dis.splitlines():
+        h = re.match(r"^[0-9a-f]+ <(.*)>:", line)
+        if h:
+            fn = h.group(1)
+            continue
+        m = re.match(r"^\s+([0-9a-f]+):\s+(\S+)\s*(.*)$", line)
+        if not m:
+            continue
+        at, op, args = int(m.group(1), 16), m.group(2), m.group(3)
+        if at < first_code or at >= measured:
+            continue  # the header and skl_info are data; stage 2 may go anywhere
+        where = f"stage 1 at {at:#x} ({fn}): {op} {args}"
+        ref = re.search(r"# ([0-9a-f]+) <", args)
+        if op.startswith(("call", "j")) and "*" in args:
+            target = slot(int(ref.group(1), 16)) if ref and "(%rip)" in args else None
+            if target is not None:
+                need(target < measured, f"{where}: its GOT slot leads to {target:#x}, outside stage 1")
+            else:
+                need(fn == "skl_handoff" and op == "jmp", f"{where}: indirect branch stage 1 cannot follow")
+            continue
+        t = re.match(r"([0-9a-f]+) <", args) if op.startswith(("call", "j")) else None
+        if t and int(t.group(1), 16) >= measured:
+            ok = int(t.group(1), 16) == entry and op.startswith("call")
+            need(ok, f"{where}: branches into stage 2")
+            entered += ok
+        elif ref and measured <= int(ref.group(1), 16) < stage2_end:
+            need(False, f"{where}: refers to stage 2")
+    need(entered == 1, f"stage 1 calls stage 2's entry {entered} times, not once")
+
+
 def main():
     elf = open(sys.argv[1], "rb").read()
     img = open(sys.argv[2], "rb").read()
@@ -86,6 +152,7 @@ def main():
     amdsl = "--amdsl" in sys.argv[3:]
     psp = "--psp" in sys.argv[3:]
     signed = "--signed" in sys.argv[3:]
+    two_stage = "--two-stage" in sys.argv[3:]
 
     def need(cond, msg):
         if not cond:
@@ -122,6 +189,16 @@ def main():
             check_signature_area(area, measured, need)
         else:
             need(area == bytes(SIG_AREA), "unsigned PSP image: the $AS1 area is not zero")
+    elif two_stage:
+        need(amdsl, "--two-stage needs --amdsl: only the AMD SL header has a total length")
+        need(measured < len(img), "two-stage image without a stage 2")
+        need(len(img) - measured != SIG_AREA, "stage 2 is 0x740 bytes: tools would take it for the PSP image")
+        at = img.find(STAGE2_MAGIC, 0, measured)
+        need(at >= 0 and img.find(STAGE2_MAGIC, at + 1, measured) < 0 and at + 40 <= measured,
+             "stage 1 must carry the stage-2 digest record exactly once")
+        need(img[at + 8:at + 40] == hashlib.sha256(img[measured:]).digest(),
+             "stage 1's stage-2 digest is not SHA-256(stage 2): run skl/seal-stage2.py")
+        stage1_closure(sys.argv[1], elf, s, measured, len(img), need)
     else:
         need(measured == len(img), f"measured size {measured} != file size {len(img)}: unmeasured bytes in the file")
     need(entry < measured, f"entry {entry:#x} not inside the measured image")
@@ -150,8 +227,8 @@ def main():
     for name, sec in s.items():
         writable = sec["flags"] & 1
         alloc = sec["flags"] & 2
-        if writable and alloc and sec["size"] and sec["addr"] < measured:
-            errors.append(f"writable section {name} at {sec['addr']:#x} lies in the measured image")
+        if writable and alloc and sec["size"] and sec["addr"] < len(img):
+            errors.append(f"writable section {name} at {sec['addr']:#x} lies in the image")
     need(s.get(".rela.dyn", {"size": 0})["size"] == 0, "RELA relocations present (only RELR is applied)")
 
     bss = s[".bss"]
@@ -174,6 +251,8 @@ def main():
     kind = "AMD SL header" if amdsl else "8-byte header"
     if psp:
         kind += ", PSP, " + ("signed" if signed else "unsigned") + f"; file = measured + $AS1 area = {len(img)} B"
+    elif two_stage:
+        kind += f"; two stages, stage 2 = {len(img) - measured} B checked by stage 1"
     else:
         kind += "; = file"
     print(f"{sys.argv[2]} ({kind}): measured {measured} B (C SKL slrt: 11278 B)  "

@@ -3,7 +3,8 @@
 //! host computation (`qemu_tests::predict`), the test kernel's report, the
 //! PCRs read back from swtpm and `skl-tool`'s prediction; and the refusal
 //! matrix across the two generations (each image given the other GRUB's
-//! tables). What the launcher does for tb-dev: docs/test-contract.md,
+//! tables), and the two stages (stage 1 runs only the stage 2 it carries
+//! the digest of). What the launcher does for tb-dev: docs/test-contract.md,
 //! "Current generation (GRUB tb-dev)".
 
 use std::fs;
@@ -404,12 +405,16 @@ fn refusal_matrix_across_generations() {
     let off_a = slrt_off();
     let off_s = u16_at(&s, 6) as usize;
     let tb = || Launch::tb_dev().config("amd_info_size", "56");
-    // skl-amdsl.bin given aem-qubes-4.2.3's table (no AMD_INFO, context = MBI,
-    // DCE = the measured size) where it reads it: 0x200A.
+    // skl-amdsl.bin loaded as aem-qubes-4.2.3 loads (its table where
+    // skl-amdsl.bin reads it): that GRUB copies only the measured bytes, so
+    // stage 1 finds the launcher's 0xA5 fill where stage 2 belongs: 0x2010,
+    // with the first word of that fill's SHA-256.
     let aem_for_amdsl =
         Launch::new().slb(artifact("skl-amdsl.bin")).config("grub_checks", "0").config("slrt_field", "0x44");
+    let (measured, total) = (u16_at(&a, 2) as usize, u32_at(&a, 0x18) as usize);
+    let fill = sha256(&vec![0xA5; total - measured]);
     let cases: Vec<Case> = vec![
-        ("amdsl + aem tables", aem_for_amdsl.clone(), &a, off_a, Some((0x200A, 0))),
+        ("amdsl + aem loader", aem_for_amdsl.clone(), &a, off_a, Some((0x2010, u32_at(&fill, 0)))),
         ("amdsl + tb-dev, no AMD_INFO", tb().scenario("no_amd_info"), &a, off_a, Some((0x200A, 0))),
         ("amdsl + AMD_INFO type 11", tb().scenario("amd_info_type"), &a, off_a, Some((0x200B, 11))),
         ("amdsl + boot params 0", tb().scenario("boot_params_zero"), &a, off_a, Some((0x2008, 0))),
@@ -454,14 +459,48 @@ fn refusal_matrix_across_generations() {
     }
     // The loaders themselves refuse the other image before SKINIT: GRUB tb-dev
     // reads skl.bin's code at 0x42 as skl_info's offset, aem-qubes-4.2.3 reads
-    // the AMD SL GUID at 0x04.
+    // the AMD SL GUID at 0x04 as that offset (0x75da), past the measured
+    // stage 1.
     for (l, msg) in [
         (Launch::tb_dev().slb(artifact("skl.bin")), "tb-dev: SKL module doesn't measure info"),
-        (Launch::new().slb(artifact("skl-amdsl.bin")), "SLB skl_info UUID mismatch"),
+        (Launch::new().slb(artifact("skl-amdsl.bin")), "SLB skl_info beyond the measured part"),
     ] {
         let r = l.run();
         assert_eq!(r.status, Some(255), "launcher error\n{}", r.summary());
         assert!(r.debugcon.contains(msg), "{msg}\n{}", r.summary());
         assert!(!r.debugcon.contains("SKINIT: entering"), "no SKINIT\n{}", r.summary());
     }
+}
+
+fn sha256(b: &[u8]) -> Vec<u8> {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(b).to_vec()
+}
+
+/// The two stages: SKINIT measures stage 1 only (the header's measured
+/// size), which carries SHA-256(stage 2) after the magic "SKLstg2\0" —
+/// checked here on the shipped file, independently of the build's
+/// `seal-stage2.py` and `check-image.py`. A stage 2 with one byte changed
+/// (GRUB tb-dev copies the whole file) is refused by stage 1 before any of
+/// it runs: 0x2010 with the first word of what it found, no hand-off, PCR 17
+/// SKINIT's measurement of the unchanged stage 1 only.
+#[test]
+fn stage1_runs_only_the_stage2_it_carries() {
+    let a = amdsl();
+    let (measured, total) = (u16_at(&a, 2) as usize, u32_at(&a, 0x18) as usize);
+    assert!(measured < total && total == a.len() && total - measured != 0x740, "two stages: {measured} / {total}");
+    let magic = b"SKLstg2\0";
+    let at: Vec<usize> = (0..measured - 8).filter(|&i| &a[i..i + 8] == magic).collect();
+    assert_eq!(at.len(), 1, "one digest record in stage 1");
+    assert_eq!(hex(&a[at[0] + 8..at[0] + 40]), hex(&sha256(&a[measured..])), "stage 1 carries SHA-256(stage 2)");
+
+    let dir = TempDir::new();
+    let mut bad = a.clone();
+    bad[total - 1] ^= 0x01;
+    let p = dir.path.join("skl-amdsl-stage2-changed.bin");
+    fs::write(&p, &bad).unwrap();
+    let r = Launch::tb_dev().slb(p).run();
+    let found = sha256(&bad[measured..]);
+    assert_refused(&r, &bad, slrt_off(), (0x2010, u32_at(&found, 0)), &BANKS);
+    assert_eq!(r.tpm_commands_at_locality_2, 0, "stage 1 sends the TPM nothing");
 }

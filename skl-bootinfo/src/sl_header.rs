@@ -20,8 +20,8 @@
 //!
 //! An AMD SL image may carry bytes past the measured part (`total_size` >
 //! `measured_size`): the PSP path's signature area ([`PSP_SIGNATURE_AREA`]),
-//! or stage 2 of a two-stage image ([`SlbLayout::stage2`]), which stage 1
-//! hashes and extends into PCR 17 before running it.
+//! or stage 2 of a two-stage image ([`SlbLayout::stage2`]), whose SHA-256
+//! stage 1 carries ([`Stage2Digest`]) and checks before running it.
 
 use static_assertions::const_assert_eq;
 use zerocopy::little_endian::{U16, U32};
@@ -54,6 +54,30 @@ pub const BOOTLOADER_DATA_SIZE: u32 = 0x1000;
 /// A two-stage image's stage 2 is never exactly this long (the payload's
 /// linker asserts it), so the length alone tells the two apart.
 pub const PSP_SIGNATURE_AREA: usize = 0x740;
+
+/// Two-stage image: where stage 1 (measured by SKINIT) carries the SHA-256
+/// of stage 2, found by this magic in the measured bytes (exactly once).
+/// The build writes the digest after linking (`skl/seal-stage2.py`); stage
+/// 1 runs stage 2 only if the bytes in the SLB hash to it, so SKINIT's
+/// measurement of stage 1 covers stage 2 too.
+pub const STAGE2_DIGEST_MAGIC: [u8; 8] = *b"SKLstg2\0";
+
+/// The magic and the digest, as stored in stage 1.
+#[derive(Clone, Copy, Debug, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
+#[repr(C)]
+pub struct Stage2Digest {
+    pub magic: [u8; 8],
+    pub sha256: [u8; 32],
+}
+const_assert_eq!(core::mem::size_of::<Stage2Digest>(), 40);
+
+/// Offset of the [`Stage2Digest`] in `stage1` (the measured bytes), if the
+/// magic occurs exactly once.
+pub fn find_stage2_digest(stage1: &[u8]) -> Option<usize> {
+    let mut at = stage1.windows(8).enumerate().filter(|(_, w)| *w == STAGE2_DIGEST_MAGIC).map(|(i, _)| i);
+    let first = at.next()?;
+    (at.next().is_none() && first + core::mem::size_of::<Stage2Digest>() <= stage1.len()).then_some(first)
+}
 
 /// Which header layout (and with it which bootloader and kernel generation)
 /// an image speaks. Detected by the AMD SL GUID at offset 0x04.
@@ -251,8 +275,8 @@ impl SlbLayout {
     /// total_size` of an AMD SL image that has bytes past the measured part
     /// and is not the PSP image. `None` for one-stage images (the 8-byte
     /// header, AMD SL with total = measured, the PSP image). Stage 1 (what
-    /// SKINIT measures) extends PCR 17 with SHA-256 of these bytes, as
-    /// TPM2_PCR_Event data, before stage 2 runs.
+    /// SKINIT measures) runs these bytes only if their SHA-256 is the one it
+    /// carries ([`find_stage2_digest`]).
     pub fn stage2(&self) -> Option<core::ops::Range<usize>> {
         let (m, t) = (self.measured_size as usize, self.total_size as usize);
         (self.generation == Generation::AmdSl && t > m && !self.is_psp()).then_some(m..t)
@@ -510,5 +534,20 @@ mod tests {
             parse_slb_image_as(&amdsl_image(), Generation::Qubes423),
             Err(SlHeaderError::InfoNotMeasured { info: 0x75da, measured: 0x80 })
         );
+    }
+
+    /// The stage-2 digest is found only where its magic occurs once and the
+    /// whole record fits.
+    #[test]
+    fn stage2_digest_is_found_once_and_whole() {
+        let mut m = vec![0u8; 100];
+        assert_eq!(find_stage2_digest(&m), None);
+        m[10..18].copy_from_slice(&STAGE2_DIGEST_MAGIC);
+        assert_eq!(find_stage2_digest(&m), Some(10));
+        let rec = Stage2Digest::read_from_bytes(&m[10..50]).unwrap();
+        assert_eq!(rec.magic, STAGE2_DIGEST_MAGIC);
+        m[70..78].copy_from_slice(&STAGE2_DIGEST_MAGIC);
+        assert_eq!(find_stage2_digest(&m), None, "twice");
+        assert_eq!(find_stage2_digest(&m[..49]), None, "cut short");
     }
 }

@@ -46,6 +46,11 @@ pub enum LaunchError {
     MleHeaderMismatch { offset: u64 },
     /// 88-byte DL_INFO: `dlme_config_table` above 4 GiB or inside the SLB.
     BadConfigTable { addr: u64 },
+    /// `skl-amdsl.bin`: stage 2 in the SLB does not hash to the SHA-256
+    /// stage 1 carries (`hw::stage1`; `found` = the first four bytes of
+    /// the digest of what is there, little-endian). A bootloader that copied
+    /// only the measured bytes (GRUB `aem-qubes-4.2.3`) gets this too.
+    Stage2Mismatch { found: u32 },
     /// Our own SLB (header or bootloader-data area) cannot be addressed:
     /// the base SKINIT gave is not usable. Cannot happen on a real SKINIT.
     SlbUnreadable { base: u64 },
@@ -90,6 +95,10 @@ pub enum LaunchError {
     StackOverflow,
 }
 
+/// [`LaunchError::Stage2Mismatch`]'s code, which stage 1 writes without
+/// [`LaunchError::code`] (whose jump table lies outside what it may run).
+pub const STAGE2_MISMATCH: u16 = 0x2010;
+
 impl LaunchError {
     /// Stable code: high byte = area (0x1_ SLRT, 0x2_ DL_INFO, 0x3_ log,
     /// 0x4_ TPM), low byte = the specific failure.
@@ -105,6 +114,7 @@ impl LaunchError {
             LaunchError::EntryOutsideDlme { .. } => 0x2007,
             LaunchError::BadContext { .. } => 0x2008,
             LaunchError::SlbUnreadable { .. } => 0x2009,
+            LaunchError::Stage2Mismatch { .. } => STAGE2_MISMATCH,
             LaunchError::NoAmdInfo => 0x200A,
             LaunchError::AmdInfoType { .. } => 0x200B,
             LaunchError::AmdInfoSlrt { .. } => 0x200C,
@@ -148,6 +158,7 @@ impl LaunchError {
             LaunchError::EntryOutsideDlme { .. } => "entry outside the DLME",
             LaunchError::BadContext { .. } => "boot params",
             LaunchError::SlbUnreadable { .. } => "SLB",
+            LaunchError::Stage2Mismatch { .. } => "stage 2",
             LaunchError::NoAmdInfo => "no AMD_INFO",
             LaunchError::AmdInfoType { .. } => "AMD_INFO type",
             LaunchError::AmdInfoSlrt { .. } => "AMD_INFO SLRT",
@@ -192,6 +203,7 @@ impl LaunchError {
             LaunchError::EntryOutsideDlme { entry } => entry as u32,
             LaunchError::BadContext { context } => context as u32,
             LaunchError::SlbUnreadable { base } => base as u32,
+            LaunchError::Stage2Mismatch { found } => found,
             LaunchError::BadLogRange { addr } => addr as u32,
             LaunchError::LogFormat { format } => format as u32,
             LaunchError::LogFull { needed } => needed,

@@ -8,4 +8,12 @@ const GENERATION: skl_bootinfo::sl_header::Generation = skl_bootinfo::sl_header:
 #[cfg_attr(skl_baremetal, allow(dead_code))]
 const NAME: &str = "skl";
 
+/// One stage: SKINIT measured the whole image.
+#[cfg(skl_baremetal)]
+macro_rules! enter {
+    ($base:expr) => {
+        skl::hw::skinit::main($base, crate::GENERATION)
+    };
+}
+
 include!("skinit_payload.rs");

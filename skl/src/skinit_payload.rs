@@ -1,6 +1,7 @@
 // The body shared by the two SKINIT payload roots, `main.rs` (skl.bin) and
 // `main_amdsl.rs` (skl-amdsl.bin): `include!`d after each defines
-// `GENERATION` (its SL header, linked by its own linker script) and `NAME`.
+// `GENERATION` (its SL header, linked by its own linker script), `NAME` and
+// the macro `enter!`, what `skl_main` runs.
 // Entered by SKINIT through `hw/entry_skinit.S` + `hw/entry_common.S`,
 // which call `skl_main`.
 
@@ -21,7 +22,7 @@ mod payload {
     /// Called by `entry_common.S` in long mode on our own stack, RW data relocated.
     #[no_mangle]
     extern "C" fn skl_main(slb_base: u64) -> ! {
-        skl::hw::skinit::main(slb_base, super::GENERATION)
+        enter!(slb_base)
     }
 
     #[panic_handler]

@@ -130,6 +130,7 @@ fn named(e: &LaunchError) -> bool {
         | LaunchError::EntryOutsideDlme { .. }
         | LaunchError::BadContext { .. }
         | LaunchError::SlbUnreadable { .. }
+        | LaunchError::Stage2Mismatch { .. }
         | LaunchError::BadLogRange { .. }
         | LaunchError::LogFormat { .. }
         | LaunchError::LogFull { .. }
@@ -272,6 +273,7 @@ fn every_error() -> Vec<LaunchError> {
         L::EntryOutsideDlme { entry: 0 },
         L::BadContext { context: 0 },
         L::SlbUnreadable { base: 0 },
+        L::Stage2Mismatch { found: 0 },
         L::BadLogRange { addr: 0 },
         L::LogFormat { format: 0 },
         L::LogFull { needed: 0 },

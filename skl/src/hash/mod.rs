@@ -139,6 +139,31 @@ impl DigestList {
 const IV_SHA1: [u32; 5] = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0];
 const IV_SHA256: [u32; 8] =
     [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+/// SHA-256 of `data` in one call with the payload's software block
+/// function: what stage 1 of the two-stage image checks stage 2 with
+/// (`hw::stage1`), before any code of stage 2 may run. The block function is
+/// the one stage 2 uses too (one copy in the SLB). `#[inline]`: compiled
+/// only into the image that uses it (a non-generic function in this crate
+/// moves LTO's inlining in the others).
+#[inline]
+pub fn sha256_oneshot(data: &[u8]) -> [u8; 32] {
+    let mut st = IV_SHA256;
+    let (whole, rest) = data.split_at(data.len() & !63);
+    soft_sha256(&mut st, whole);
+    // FIPS 180-4 §5.1.1: 0x80, zeros, the length in bits (big-endian).
+    let mut tail = [0u8; 128];
+    tail[..rest.len()].copy_from_slice(rest);
+    tail[rest.len()] = 0x80;
+    let n = if rest.len() < 56 { 64 } else { 128 };
+    tail[n - 8..n].copy_from_slice(&(data.len() as u64 * 8).to_be_bytes());
+    soft_sha256(&mut st, &tail[..n]);
+    let mut out = [0u8; 32];
+    for (o, w) in out.chunks_exact_mut(4).zip(st) {
+        o.copy_from_slice(&w.to_be_bytes());
+    }
+    out
+}
+
 const IV_SHA384: [u64; 8] = [
     0xcbbb9d5dc1059ed8,
     0x629a292a367cd507,
@@ -393,6 +418,18 @@ mod tests {
                 let d = digest_all_with(backend, all, msg);
                 assert_eq!(d.get(alg).unwrap().as_bytes(), hex(want), "{alg:?} {backend:?} len {}", msg.len());
             }
+        }
+    }
+
+    /// Stage 1's one-shot SHA-256 against the sha2 crate at every length
+    /// around the padding boundaries.
+    #[test]
+    fn sha256_oneshot_matches_sha2() {
+        use sha2::Digest as _;
+        let data: Vec<u8> = (0..300u32).map(|i| (i * 31 + 7) as u8).collect();
+        for n in (0..=200).chain([255, 256, 299]) {
+            let want: [u8; 32] = sha2::Sha256::digest(&data[..n]).into();
+            assert_eq!(super::sha256_oneshot(&data[..n]), want, "length {n}");
         }
     }
 

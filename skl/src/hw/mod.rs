@@ -4,7 +4,7 @@
 //! The entry code is not here: each payload binary assembles
 //! `entry_head.S`, its own entry (`entry_skinit.S` or `entry_txt.S`) and
 //! `entry_common.S`. [`skinit::main`] is what the two SKINIT binaries run
-//! after it.
+//! after it (`skl-amdsl.bin` after [`stage1::check_stage2`]).
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
@@ -33,4 +33,5 @@ pub mod psp;
 #[cfg(feature = "debug-log")]
 pub mod serial_log;
 pub mod skinit;
+pub mod stage1;
 pub mod txt;
