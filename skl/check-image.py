@@ -246,7 +246,7 @@ def main():
             print(f"check-image: {sys.argv[2]}: {e}", file=sys.stderr)
         sys.exit(1)
     text = s[".text"]["size"]
-    rodata = s[".rodata"]["size"]
+    rodata = s.get(".rodata", {"size": 0})["size"]  # two-stage: stage 1 keeps its own in .text
     relr = s[".relr.dyn"]["size"]
     kind = "AMD SL header" if amdsl else "8-byte header"
     if psp:
