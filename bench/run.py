@@ -166,7 +166,15 @@ def model_rows(rows):
     # SKL's count as that row's reference); the model's defaults otherwise.
     tpm = next((r for r in rows if r["row"] == "TPM commands per launch, TPM 2.0, 2 banks"), None)
     cmds = dict(cmds=tpm["value"], c_cmds=tpm["reference"]) if tpm else {}
-    return model.rows(measured, SOFT_RATES, BUILD, **cmds)
+    out = model.rows(measured, SOFT_RATES, BUILD, **cmds)
+    # The two-stage skl-amdsl.bin: SKINIT measures stage 1, stage 1 hashes
+    # stage 2 once (SHA-256); the same TPM commands.
+    amdsl = os.path.join(BUILD, "skl-amdsl.bin")
+    if os.path.exists(amdsl):
+        data = open(amdsl, "rb").read()
+        m, total = struct.unpack_from("<H", data, 2)[0], struct.unpack_from("<I", data, 0x18)[0]
+        out += model.rows(m, SOFT_RATES, BUILD, **cmds, name="skl-amdsl.bin (two stages)", stage2=total - m)
+    return out
 
 
 def main():

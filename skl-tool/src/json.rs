@@ -31,8 +31,20 @@ pub(crate) struct Info {
     pub(crate) bootloader_data: u16,
     pub(crate) uuid: String,
     pub(crate) version: u32,
+    /// The two-stage image's stage 2; absent for one-stage images.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) stage2: Option<InfoStage2>,
     /// Every bank, keyed by its tpm2-tools name.
     pub(crate) banks: Ordered<InfoBank>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct InfoStage2 {
+    pub(crate) offset: usize,
+    pub(crate) size: usize,
+    pub(crate) sha256: String,
+    /// Stage 1 carries this digest (else SKL stops with 0x2010).
+    pub(crate) checked_by_stage1: bool,
 }
 
 #[derive(Serialize)]

@@ -20,6 +20,12 @@
 //! bootloader wrote it. Both need the boot's MBI and SLRT (a capture, or
 //! what the bootloader will write).
 //!
+//! `skl-amdsl.bin` has two stages: SKINIT measures stage 1 (the measured
+//! size above), which runs stage 2 (the rest of the file) only if it hashes
+//! to the SHA-256 stage 1 carries; so the formula is the same, and an image
+//! whose stage 1 does not carry its stage 2's digest is refused here
+//! ([`stage2`]), as SKL refuses it (0x2010).
+//!
 //! With `skl-amdsl.bin` (the AMD SL generation, detected by the header)
 //! the kernel is Xen v3, which after the MBI extends PCR 18 with AMD_INFO
 //! as it finds it, `next`, `slrt_base` and `boot_params_base` zeroed
@@ -28,7 +34,7 @@
 
 use skl_bootinfo::drtm;
 use skl_bootinfo::multiboot2::{reserve, Mbi};
-use skl_bootinfo::sl_header::{parse_slb_image, Generation, SlHeaderError, SLB_SIZE};
+use skl_bootinfo::sl_header::{find_stage2_digest, parse_slb_image, Generation, SlHeaderError, Stage2Digest, SLB_SIZE};
 use skl_bootinfo::slrt::{entity, AmdInfo, Architecture, Slrt};
 use skl_bootinfo::txt::chain;
 
@@ -153,10 +159,45 @@ pub fn describe_header_error(e: SlHeaderError) -> String {
 /// `skl[0 : measured_size]` of a valid image. An ELF-wrapped `skl-txt.bin`
 /// (the GRUB chain, `skl_bootinfo::txt::chain`) is unwrapped first: GRUB
 /// loads its segment, which is the flat image, and SINIT hashes that.
+/// A two-stage image (`skl-amdsl.bin`) is refused unless its stage 1
+/// carries SHA-256(stage 2): SKL would stop with 0x2010 before any extend.
 pub fn measured_bytes(skl: &[u8]) -> Result<&[u8], String> {
     let skl = chain::image(skl).ok_or("ELF-wrapped skl-txt.bin: its PT_LOAD segment lies outside the file")?;
     let layout = parse_slb_image(skl).map_err(describe_header_error)?;
+    if let Some(s) = stage2(skl)? {
+        if !s.carried {
+            return Err(format!(
+                "stage 1 does not carry SHA-256 of stage 2 (bytes {:#x}..{:#x}, SHA-256 {}): SKL stops with 0x2010 before any extend",
+                s.range.start,
+                s.range.end,
+                crate::hex(&s.sha256)
+            ));
+        }
+    }
     Ok(&skl[..layout.measured_size as usize])
+}
+
+/// Stage 2 of a two-stage image (docs/design.md, "The two-stage image").
+#[derive(Debug, Clone)]
+pub struct Stage2 {
+    /// File range (the header's measured size to its total length).
+    pub range: std::ops::Range<usize>,
+    pub sha256: [u8; 32],
+    /// Stage 1 carries exactly this digest after its magic, once; only then
+    /// does it run stage 2.
+    pub carried: bool,
+}
+
+/// `None` for the one-stage images; an error for an invalid header.
+pub fn stage2(skl: &[u8]) -> Result<Option<Stage2>, String> {
+    use sha2::Digest as _;
+    let layout = parse_slb_image(skl).map_err(describe_header_error)?;
+    let Some(range) = layout.stage2() else { return Ok(None) };
+    let sha256: [u8; 32] = sha2::Sha256::digest(&skl[range.clone()]).into();
+    let stage1 = &skl[..range.start];
+    let off = std::mem::offset_of!(Stage2Digest, sha256);
+    let carried = find_stage2_digest(stage1).is_some_and(|at| stage1[at + off..at + off + 32] == sha256);
+    Ok(Some(Stage2 { range, sha256, carried }))
 }
 
 /// PCR 17 right after SKINIT: E(0, H(skl[0 : measured_size])).

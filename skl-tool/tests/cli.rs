@@ -290,6 +290,65 @@ fn info_json_has_every_key_with_its_value() {
     }
 }
 
+/// A two-stage AMD SL image: stage 1 = 0x100 measured bytes carrying the
+/// stage-2 record ("SKLstg2\0" + SHA-256) at 0x80, stage 2 = 0x40 bytes.
+fn two_stage_bin() -> Vec<u8> {
+    use skl_bootinfo::sl_header::{AMD_SL_GUID, SOC_FLAGS};
+    let mut f: Vec<u8> = (0..0x140u32).map(|i| (i as u8) ^ 0xa5).collect();
+    f[0..2].copy_from_slice(&0x60u16.to_le_bytes());
+    f[2..4].copy_from_slice(&0x100u16.to_le_bytes());
+    f[4..0x14].copy_from_slice(&AMD_SL_GUID);
+    f[0x14..0x18].copy_from_slice(&0xFFFF_FFFFu32.to_le_bytes());
+    f[0x18..0x1C].copy_from_slice(&0x140u32.to_le_bytes());
+    f[0x1C..0x1E].copy_from_slice(&0x1Eu16.to_le_bytes());
+    f[0x1E..0x22].copy_from_slice(&8u32.to_le_bytes());
+    for (i, v) in SOC_FLAGS.iter().enumerate() {
+        f[0x22 + 4 * i..0x26 + 4 * i].copy_from_slice(&v.to_le_bytes());
+    }
+    f[0x42..0x44].copy_from_slice(&0x46u16.to_le_bytes());
+    f[0x44..0x46].copy_from_slice(&0x140u16.to_le_bytes());
+    f[0x46..0x56].copy_from_slice(&SKL_UUID);
+    f[0x56..0x5A].copy_from_slice(&0u32.to_le_bytes());
+    f[0x80..0x88].copy_from_slice(b"SKLstg2\0");
+    let d = h(H::S256, &f[0x100..]);
+    f[0x88..0xA8].copy_from_slice(&d);
+    f
+}
+
+/// The two-stage image: `info` names stage 2 and says stage 1 carries its
+/// digest, PCR 17 after SKINIT covers stage 1 only; with one byte of
+/// stage 2 changed it says the launch stops (0x2010) and `predict` refuses.
+#[test]
+fn two_stage_image_stage2_is_shown_and_checked() {
+    let good = two_stage_bin();
+    let f = tmp("two-stage.bin", &good);
+    let r = tool(&["info", &f]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let l = line_with(&r.out, "  stage 2 ");
+    assert!(
+        l.contains(&format!("64 bytes at 0x0100, SHA-256 {} (carried by stage 1)", hex(&h(H::S256, &good[0x100..])))),
+        "{l}"
+    );
+    let l = line_with(&r.out, "  sha256 PCR 17");
+    assert!(l.contains(&hex(&ext(H::S256, &zero(H::S256), &good[..0x100]))), "{l}");
+    let j = json(&tool(&["info", "--json", &f]));
+    assert_eq!(j["stage2"]["offset"], 0x100, "{j}");
+    assert_eq!(j["stage2"]["size"], 0x40, "{j}");
+    assert_eq!(j["stage2"]["checked_by_stage1"], true, "{j}");
+
+    let mut bad = good.clone();
+    bad[0x13f] ^= 1;
+    let f = tmp("two-stage-changed.bin", &bad);
+    let r = tool(&["info", &f]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(line_with(&r.out, "  stage 2 ").contains("NOT carried by stage 1: SKL stops with 0x2010"), "{}", r.out);
+    assert_eq!(json(&tool(&["info", "--json", &f]))["stage2"]["checked_by_stage1"], false);
+    let k = tmp("two-stage-kernel.elf", &kernel_elf32());
+    let r = tool(&["predict", "--skl", &f, "--kernel", &k]);
+    assert_eq!(r.code, 2, "{}\n{}", r.out, r.err);
+    assert!(r.err.contains("stops with 0x2010"), "{}", r.err);
+}
+
 #[test]
 fn info_rejects_a_bad_header_naming_file_and_field() {
     let mut bad = skl_bin();

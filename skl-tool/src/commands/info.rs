@@ -1,11 +1,12 @@
-//! `skl-tool info`: the SLB image's header fields, sizes, and the DRTM
+//! `skl-tool info`: the SLB image's header fields, sizes, the two-stage
+//! image's stage 2 and whether stage 1 carries its digest, and the DRTM
 //! measurement (digest and PCR 17 after SKINIT) in every bank.
 
 use std::path::Path;
 use std::process::ExitCode;
 
 use skl_bootinfo::sl_header::{parse_slb_image, Generation, MAX_FILE_SIZE};
-use skl_tool::predict::{describe_header_error, pcr17_after_skinit};
+use skl_tool::predict::{describe_header_error, pcr17_after_skinit, stage2};
 use skl_tool::{hex, Bank};
 
 use crate::input::{fail, read, Failure};
@@ -29,6 +30,10 @@ pub(crate) fn run(skl: &Path, json: bool) -> Result<ExitCode, Failure> {
         Err(e) => return fail(skl, describe_header_error(e)),
     };
     let measured = &b[..l.measured_size as usize];
+    let s2 = match stage2(&b) {
+        Ok(s) => s,
+        Err(e) => return fail(skl, e),
+    };
     let id = uuid(&b[l.skl_info as usize..l.skl_info as usize + 16]);
     if json {
         let banks = Bank::ALL
@@ -55,6 +60,12 @@ pub(crate) fn run(skl: &Path, json: bool) -> Result<ExitCode, Failure> {
             bootloader_data: l.bootloader_data,
             uuid: id,
             version: l.version,
+            stage2: s2.as_ref().map(|s| json::InfoStage2 {
+                offset: s.range.start,
+                size: s.range.len(),
+                sha256: hex(&s.sha256),
+                checked_by_stage1: s.carried,
+            }),
             banks: json::Ordered(banks),
         })?;
         return Ok(ExitCode::SUCCESS);
@@ -67,6 +78,15 @@ pub(crate) fn run(skl: &Path, json: bool) -> Result<ExitCode, Failure> {
     }
     out!("  entry             {:#06x}", l.entry);
     out!("  measured size     {} bytes", l.measured_size);
+    if let Some(s) = &s2 {
+        let check = if s.carried { "carried by stage 1" } else { "NOT carried by stage 1: SKL stops with 0x2010" };
+        out!(
+            "  stage 2           {} bytes at {:#06x}, SHA-256 {} ({check})",
+            s.range.len(),
+            s.range.start,
+            hex(&s.sha256)
+        );
+    }
     out!("  skl_info          {:#06x}  UUID {id}, version {}", l.skl_info, l.version);
     out!("  bootloader data   {:#06x}  (the SLRT, 4 KiB)", l.bootloader_data);
     for k in Bank::ALL {

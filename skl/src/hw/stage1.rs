@@ -62,9 +62,10 @@ fn fail(found: u32) -> ! {
     r[..8].copy_from_slice(&FAILURE_MAGIC);
     r[8..12].copy_from_slice(&(STAGE2_MISMATCH as u32).to_le_bytes());
     r[12..].copy_from_slice(&found.to_le_bytes());
+    let rec = core::ptr::addr_of_mut!(__bootloader_data);
     // SAFETY: the first 16 bytes of the bootloader-data area, inside our
     // SLB, which only this CPU touches; no reference to it exists (stage 2,
     // which parses it, never ran).
-    unsafe { core::ptr::addr_of_mut!(__bootloader_data).write_volatile(r) };
+    unsafe { rec.write_volatile(r) };
     cpu::stop(STAGE2_MISMATCH)
 }
