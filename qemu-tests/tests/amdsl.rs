@@ -504,3 +504,52 @@ fn stage1_runs_only_the_stage2_it_carries() {
     assert_refused(&r, &bad, slrt_off(), (0x2010, u32_at(&found, 0)), &BANKS);
     assert_eq!(r.tpm_commands_at_locality_2, 0, "stage 1 sends the TPM nothing");
 }
+
+/// `check-image.py --two-stage`, the build's proof that stage 1 reaches
+/// stage 2 only through `skl_stage2`, fails when it should: on the shipped
+/// pair it passes; with the header's measured length cut before the
+/// SHA-256 block function (so `skl_main`'s calls into it land in "stage 2")
+/// it names the branch; with one byte of stage 2 changed after sealing it
+/// names the digest.
+#[test]
+fn check_image_catches_stage1_reaching_stage2() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let elf = root.join("target/x86_64-unknown-none/payload/skl-amdsl");
+    assert!(elf.exists(), "{} is missing: run `make payload`", elf.display());
+    let run = |bin: &std::path::Path| {
+        std::process::Command::new("python3")
+            .arg(root.join("skl/check-image.py"))
+            .arg(&elf)
+            .arg(bin)
+            .args(["--amdsl", "--two-stage"])
+            .output()
+            .expect("python3 runs check-image.py")
+    };
+    let ok = run(&artifact("skl-amdsl.bin"));
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+
+    let nm = std::process::Command::new("nm").arg(&elf).output().expect("nm runs");
+    let sha256 = String::from_utf8_lossy(&nm.stdout)
+        .lines()
+        .find(|l| l.contains("4soft6sha256"))
+        .and_then(|l| u64::from_str_radix(l.split_whitespace().next()?, 16).ok())
+        .expect("the SHA-256 block function in the ELF");
+    let dir = TempDir::new();
+    let mut cut = amdsl();
+    cut[2..4].copy_from_slice(&((sha256 & !15) as u16).to_le_bytes());
+    let p = dir.path.join("cut.bin");
+    fs::write(&p, &cut).unwrap();
+    let r = run(&p);
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(1), "{err}");
+    assert!(err.contains("(skl_main): call") && err.contains("branches into stage 2"), "{err}");
+
+    let mut changed = amdsl();
+    *changed.last_mut().unwrap() ^= 1;
+    let p = dir.path.join("changed.bin");
+    fs::write(&p, &changed).unwrap();
+    let r = run(&p);
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(1), "{err}");
+    assert!(err.contains("is not SHA-256(stage 2)"), "{err}");
+}
