@@ -111,7 +111,7 @@ pub struct Mbi<'a> {
 }
 
 fn rd32(b: &[u8], o: usize) -> u32 {
-    u32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]])
+    u32::from_le_bytes(b[o..o + 4].try_into().unwrap_or_default())
 }
 
 /// A module as the MBI describes it.

@@ -47,7 +47,7 @@ fn mmap_tag(b: &[u8]) -> Result<Option<(usize, usize, usize)>, MbiError> {
 }
 
 fn rd64(b: &[u8], o: usize) -> u64 {
-    rd32(b, o) as u64 | (rd32(b, o + 4) as u64) << 32
+    u64::from_le_bytes(b[o..o + 8].try_into().unwrap_or_default())
 }
 
 /// The available entry a hole cuts: (index, pieces it becomes). `Ok(None)`
