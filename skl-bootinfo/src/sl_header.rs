@@ -238,6 +238,10 @@ pub enum SlHeaderError {
     BadUuid,
     /// Bootloader data would overlap the measured bytes.
     BootloaderDataMeasured { bootloader_data: u16, measured: u16 },
+    /// AMD SL: bootloader data inside the file, past the measured bytes:
+    /// GRUB tb-dev would write the SLRT over stage 2 (or the PSP image's
+    /// signature area).
+    BootloaderDataInFile { bootloader_data: u16, file: usize },
     /// Bootloader data leaves less than 4 KiB before the end of the SLB.
     BootloaderDataTooHigh(u16),
     /// AMD SL: no AMD SL GUID at 0x04 (an 8-byte-header image read as AMD SL).
@@ -347,6 +351,9 @@ pub fn parse_slb_image_as(file: &[u8], g: Generation) -> Result<SlbLayout, SlHea
         }
         if w.total_size as usize != file.len() {
             return Err(SlHeaderError::TotalSizeMismatch { total: w.total_size, file: file.len() });
+        }
+        if (bl as usize) < file.len() {
+            return Err(SlHeaderError::BootloaderDataInFile { bootloader_data: bl, file: file.len() });
         }
     }
     Ok(SlbLayout {
@@ -486,6 +493,11 @@ mod tests {
             Err(SlHeaderError::BootloaderDataMeasured { bootloader_data: 0x7f, measured: 0x80 })
         );
         assert_eq!(err(&|f| f[0x00] = 0x80), Err(SlHeaderError::EntryNotMeasured { entry: 0x80, measured: 0x80 }));
+        // Bytes past the measured part (stage 2) with the SLRT over them.
+        let mut f = amdsl_image().to_vec();
+        f.extend_from_slice(&[0u8; 0x20]);
+        f[0x18..0x1C].copy_from_slice(&0xA0u32.to_le_bytes());
+        assert_eq!(parse_slb_image(&f), Err(SlHeaderError::BootloaderDataInFile { bootloader_data: 0x80, file: 0xA0 }));
         assert_eq!(parse_slb_image_as(&amdsl_image()[..0x40], Generation::AmdSl), Err(SlHeaderError::TooShort(0x40)));
     }
 

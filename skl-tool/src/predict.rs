@@ -141,6 +141,9 @@ pub fn describe_header_error(e: SlHeaderError) -> String {
         SlHeaderError::BootloaderDataMeasured { bootloader_data, measured } => format!(
             "field bootloader_data (offset 6; AMD SL 0x44) = {bootloader_data:#x}: overlaps the measured bytes (measured_size {measured:#x})"
         ),
+        SlHeaderError::BootloaderDataInFile { bootloader_data, file } => format!(
+            "field bootloader_data (AMD SL 0x44) = {bootloader_data:#x}: inside the file ({file:#x} bytes): GRUB would write the SLRT over its end"
+        ),
         SlHeaderError::BootloaderDataTooHigh(bl) => {
             format!("field bootloader_data (offset 6; AMD SL 0x44) = {bl:#x}: less than 4 KiB left before the end of the 64 KiB SLB")
         }
