@@ -398,7 +398,10 @@ pub fn disable<F: Fabric + ?Sized>(f: &mut F, iommu: &Iommu) -> Result<(), DmaEr
 /// rewrote it while the SLB was open to the IOMMU) and the IOMMU is on.
 #[inline(never)]
 pub fn verify<F: Fabric + ?Sized>(f: &mut F, iommu: &Iommu) -> Result<(), DmaError> {
-    if let Some(i) = f.tables().dev_table.0.iter().position(|e| *e != DTE_BLOCK) {
+    // Word by word: `!=` on the arrays is a call to memcmp, the payload's
+    // only one, which brings in ~600 bytes of compiler-builtins.
+    let differs = |e: &[u64; 4]| e.iter().zip(DTE_BLOCK).fold(0, |acc, (a, b)| acc | (a ^ b)) != 0;
+    if let Some(i) = f.tables().dev_table.0.iter().position(differs) {
         return Err(DmaError::DeviceTableChanged { index: i as u16 });
     }
     let ctrl = f.mmio_read(iommu.base, REG_CONTROL);
