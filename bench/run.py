@@ -4,7 +4,9 @@ same run, also written as JSON to build/bench/<UTC timestamp>.json.
 
 Rows:
   size     measured bytes of skl.bin (and skl-debug.bin), footprint, room
-           before the tables; reference: the C SKL `slrt` branch's 11,278 bytes
+           before the tables; reference: the C SKL `slrt` branch's 11,278 bytes;
+           and where skl.bin's code comes from, by source file, inlining
+           included (bench/size_by_source.py); reference: its whole .text
   hash     the payload's one-pass multi-bank hashing (skl/benches/hash.rs: the
            block functions of the release payload, best of 300 runs over
            256 KiB); reference: `openssl speed -evp` on this machine (best of 3),
@@ -156,6 +158,17 @@ def profile_rows():
     return rows
 
 
+def source_rows(rows):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import size_by_source
+    measured = next((r["value"] for r in rows if r["row"] == "measured bytes, skl.bin"), None)
+    try:
+        return size_by_source.rows("skl", 12, expect_measured=measured)
+    except (subprocess.CalledProcessError, FileNotFoundError, StopIteration) as e:
+        print(f"bench: size-by-source rows skipped ({e})", file=sys.stderr)
+        return []
+
+
 def model_rows(rows):
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import model
@@ -178,7 +191,8 @@ def model_rows(rows):
 
 
 def main():
-    rows = size_rows() + hash_rows() + qemu_rows() + profile_rows()
+    rows = size_rows()
+    rows += source_rows(rows) + hash_rows() + qemu_rows() + profile_rows()
     rows += model_rows(rows)
     w = max(len(r["row"]) for r in rows)
     print(f"{'figure':<{w}}  {'value':>10} {'unit':<5} {'reference':>10}  ratio  reference is")
