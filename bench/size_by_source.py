@@ -52,7 +52,12 @@ def attribute(elf):
         ours = [f for f in fr if f[1].startswith(ROOT + "/")]
         fn, loc = ours[0] if ours else fr[0]
         path = loc.split(":")[0]
-        path = os.path.relpath(path, ROOT) if path.startswith(ROOT + "/") else ("assembly" if path == "??" else "core/compiler-builtins")
+        if path.startswith(ROOT + "/"):
+            path = os.path.relpath(path, ROOT)
+        elif path.startswith("/rustc/"):
+            path = "the Rust library (core, compiler-builtins)"
+        else:
+            path = "assembly (entry, hand-off, SHA-NI)"
         fn = re.sub(r"<.*?>", "<>", re.sub(r"::h[0-9a-f]{16}", "", fn))
         by_file[path] += size[a]
         by_fn[f"{fn} ({path})"] += size[a]
