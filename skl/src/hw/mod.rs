@@ -21,6 +21,10 @@ impl Once {
     pub(crate) fn claim(&self) -> bool {
         !self.0.swap(true, Ordering::AcqRel)
     }
+    /// Whether someone has claimed it.
+    pub(crate) fn claimed(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
 }
 
 pub mod cpu;

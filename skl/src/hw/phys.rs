@@ -17,6 +17,11 @@ impl IdentityMap {
     pub fn take() -> Option<Self> {
         TAKEN.claim().then_some(IdentityMap(()))
     }
+    /// Whether [`take`](Self::take) handed the map out: until then no safe
+    /// code holds a reference into physical memory.
+    pub fn taken() -> bool {
+        TAKEN.claimed()
+    }
 }
 
 impl PhysMemory for IdentityMap {

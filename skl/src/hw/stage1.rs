@@ -17,6 +17,7 @@ use skl_bootinfo::sl_header::{Stage2Digest, STAGE2_DIGEST_MAGIC};
 use crate::error::STAGE2_MISMATCH;
 use crate::hash::sha256_oneshot;
 use crate::hw::cpu;
+use crate::hw::phys::IdentityMap;
 use crate::launch::FAILURE_MAGIC;
 
 extern "C" {
@@ -36,8 +37,14 @@ static STAGE2_DIGEST: Stage2Digest = Stage2Digest { magic: STAGE2_DIGEST_MAGIC, 
 
 /// Return only if stage 2, where it lies, hashes to [`STAGE2_DIGEST`];
 /// otherwise the failure record ([`STAGE2_MISMATCH`]) and the defined stop.
+/// Only before the identity map is handed out (else the panic code's stop):
+/// the failure record is written through a raw pointer, which must not
+/// alias a slice safe code holds.
 #[inline(always)]
 pub fn check_stage2() {
+    if IdentityMap::taken() {
+        cpu::stop(0xFFFF);
+    }
     let start = core::ptr::addr_of!(__measured_end);
     let len = core::ptr::addr_of!(__stage2_end) as usize - start as usize;
     // SAFETY: stage 2 lies in this image, in the 64 KiB SLB the
@@ -66,8 +73,9 @@ fn fail(found: u32) -> ! {
     r[12..].copy_from_slice(&found.to_le_bytes());
     let rec = core::ptr::addr_of_mut!(__bootloader_data);
     // SAFETY: the first 16 bytes of the bootloader-data area, inside our
-    // SLB, which only this CPU touches; no reference to it exists (stage 2,
-    // which parses it, never ran).
+    // SLB, which only this CPU touches; no reference to it exists: the
+    // identity map, the only safe way to one, was not handed out
+    // (`check_stage2`, this function's only caller, checked).
     unsafe { rec.write_volatile(r) };
     cpu::stop(STAGE2_MISMATCH)
 }
