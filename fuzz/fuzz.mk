@@ -14,7 +14,7 @@
 # input is left in $(BUILD)/fuzz/artifacts/<target>/. New corpus entries go
 # to $(BUILD)/fuzz/corpus/<target>/ (kept between runs), never into fuzz/.
 
-FUZZ_TARGETS    := slrt mbi event_log launch dma txt_heap txt_mle
+FUZZ_TARGETS    := slrt mbi event_log launch dma txt_heap txt_mle sl_header
 FUZZ_SMOKE_SECS ?= 20
 FUZZ_LONG_SECS  ?= 600
 FUZZ_FLAGS      ?= -max_len=8192 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1

@@ -28,11 +28,16 @@ fn main() {
                 skl_fuzz::mbi::run(&bytes);
             }
             "event_log" => skl_fuzz::event_log::run(&bytes),
+            "sl_header" => {
+                skl_bootinfo::sl_header::parse_slb_image(&bytes).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+                skl_fuzz::sl_header::run(&bytes);
+            }
             "launch" => {
                 let inp = Input::decode(&bytes);
                 let mut mem = ram(&inp);
                 let mut t = tpm(inp.flags);
-                let h = launch(&mut mem, &mut t, PhysAddr(layout::SLB), Generation::Qubes423).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+                let h = launch(&mut mem, &mut t, PhysAddr(layout::SLB), Generation::Qubes423)
+                    .unwrap_or_else(|e| panic!("{name}: {e:?}"));
                 println!("{name}: {:?} mode, {} extends", h.mode, t.extends.len());
                 skl_fuzz::launch::run(&bytes);
             }

@@ -12,6 +12,7 @@ pub mod launch;
 pub mod mbi;
 pub mod ram;
 pub mod seeds;
+pub mod sl_header;
 pub mod slrt;
 pub mod tpm;
 pub mod txt_heap;

@@ -192,6 +192,10 @@ pub fn all() -> Vec<(&'static str, String, Vec<u8>)> {
     }
     out.push(("slrt", "amd-info".into(), slrt(&SlrtSpec { amd_info: true, ..spec(Some(2), Some(1), 0) })));
     out.push(("slrt", "intel-arch".into(), slrt(&SlrtSpec { arch: 1, ..spec(Some(2), Some(1), 0) })));
+    // sl_header
+    for (name, image) in sl_images() {
+        out.push(("sl_header", name.into(), image));
+    }
     // mbi
     for n in [0, 1, 3] {
         out.push(("mbi", format!("grub-{n}-modules"), mbi(n)));
@@ -226,4 +230,49 @@ pub fn all() -> Vec<(&'static str, String, Vec<u8>)> {
     let started12 = tpm12_log(LOG_SIZE as usize, 1);
     out.push(("launch", "mb2-mode-1-module-tpm12-started-log".into(), l(2, &s, &m, trim(&started12))));
     out
+}
+
+/// SLB images of each layout the tools read: the 8-byte header, the AMD SL
+/// header one-stage, two-stage (with the stage-2 digest record) and the PSP
+/// layout (`skl_bootinfo::sl_header`; the words as `linker/*.ld` write them).
+pub fn sl_images() -> Vec<(&'static str, Vec<u8>)> {
+    use skl_bootinfo::sl_header::{AMD_SL_GUID, PSP_SIGNATURE_AREA, SKL_UUID, SOC_FLAGS, STAGE2_DIGEST_MAGIC};
+    let qubes = {
+        let mut f = vec![0x90u8; 0x100];
+        for (o, v) in [(0, 0x40u16), (2, 0x100), (4, 8), (6, 0x100)] {
+            f[o..o + 2].copy_from_slice(&v.to_le_bytes());
+        }
+        f[8..24].copy_from_slice(&SKL_UUID);
+        f[24..28].copy_from_slice(&0u32.to_le_bytes());
+        f
+    };
+    let amdsl = |measured: usize, file: usize, bl: usize| {
+        let mut f = vec![0x90u8; file];
+        f[0..2].copy_from_slice(&0x60u16.to_le_bytes());
+        f[2..4].copy_from_slice(&(measured as u16).to_le_bytes());
+        f[4..0x14].copy_from_slice(&AMD_SL_GUID);
+        f[0x14..0x18].copy_from_slice(&0xFFFF_FFFFu32.to_le_bytes());
+        f[0x18..0x1C].copy_from_slice(&(file as u32).to_le_bytes());
+        f[0x1C..0x1E].copy_from_slice(&0x1Eu16.to_le_bytes());
+        f[0x1E..0x22].copy_from_slice(&(SOC_FLAGS.len() as u32).to_le_bytes());
+        for (i, v) in SOC_FLAGS.iter().enumerate() {
+            f[0x22 + 4 * i..0x26 + 4 * i].copy_from_slice(&v.to_le_bytes());
+        }
+        f[0x42..0x44].copy_from_slice(&0x46u16.to_le_bytes());
+        f[0x44..0x46].copy_from_slice(&(bl as u16).to_le_bytes());
+        f[0x46..0x56].copy_from_slice(&SKL_UUID);
+        f[0x56..0x5A].copy_from_slice(&0u32.to_le_bytes());
+        f
+    };
+    let mut two = amdsl(0x100, 0x180, 0x180);
+    two[0xC0..0xC8].copy_from_slice(&STAGE2_DIGEST_MAGIC);
+    let d = crate::hash(skl_bootinfo::tpm_alg::SHA256, &two[0x100..]);
+    two[0xC8..0xE8].copy_from_slice(&d);
+    let psp = amdsl(0x100, 0x100 + PSP_SIGNATURE_AREA, 0x100 + PSP_SIGNATURE_AREA);
+    vec![
+        ("qubes-4.2.3", qubes),
+        ("amdsl-one-stage", amdsl(0x100, 0x100, 0x100)),
+        ("amdsl-two-stage", two),
+        ("amdsl-psp", psp),
+    ]
 }
