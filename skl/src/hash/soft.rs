@@ -20,8 +20,11 @@
 //!
 //! The debug payload has no room for these: it uses [`compact`].
 
-/// SHA-256 round constants, FIPS 180-4 §4.2.2.
-const K256: [u32; 64] = [
+/// SHA-256 round constants, FIPS 180-4 §4.2.2. Statics, not consts: a
+/// static gets a section named after its symbol, so the two-stage image's
+/// linker script keeps these in stage 1, which hashes with them, and
+/// SHA-512's out (`linker/skl-amdsl.ld`).
+static K256: [u32; 64] = [
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
     0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
     0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8,
@@ -33,7 +36,7 @@ const K256: [u32; 64] = [
 ];
 
 /// SHA-384/512 round constants, FIPS 180-4 §4.2.3.
-const K512: [u64; 80] = [
+static K512: [u64; 80] = [
     0x428a2f98d728ae22,
     0x7137449123ef65cd,
     0xb5c0fbcfec4d3b2f,
@@ -174,7 +177,7 @@ pub fn sha1(h: &mut [u32; 8], blocks: &[u8]) {
 /// way; `[r1, r2, s]` gives σ(x) = ror_r1(x) ^ ror_r2(x) ^ (x >> s) for σ0
 /// and σ1.
 macro_rules! sha2_fn {
-    ($name:ident, $w:ty, $k:ident, [$a0:expr, $a1:expr, $a2:expr], [$e0:expr, $e1:expr, $e2:expr],
+    ($name:ident, $w:ty, $k:ident, $rounds:expr, [$a0:expr, $a1:expr, $a2:expr], [$e0:expr, $e1:expr, $e2:expr],
      [$m0r1:expr, $m0r2:expr, $m0s:expr], [$m1r1:expr, $m1r2:expr, $m1s:expr]) => {
         #[cfg(any(test, not(feature = "debug-log")))]
         #[inline(never)]
@@ -184,7 +187,7 @@ macro_rules! sha2_fn {
                 // Zeroed once a block, unlike SHA-1's: hoisted, it took the
                 // benchmark host from ~360 to ~335 MB/s (SHA-256) for 0.4
                 // fewer instructions/byte.
-                let mut w = [0 as $w; $k.len()];
+                let mut w = [0 as $w; $rounds];
                 for (wi, b) in w.iter_mut().zip(block.chunks_exact(WB)) {
                     *wi = <$w>::from_be_bytes(b.try_into().unwrap_or_default());
                 }
@@ -237,10 +240,10 @@ macro_rules! sha2_fn {
 
 // Σ0 = ror 2, 13, 22 = ror2(x ^ ror11(x ^ ror9 x)); Σ1 = ror 6, 11, 25 =
 // ror6(x ^ ror5(x ^ ror14 x)); σ0 = ror 7, 18, shr 3; σ1 = ror 17, 19, shr 10.
-sha2_fn!(sha256, u32, K256, [2, 11, 9], [6, 5, 14], [7, 18, 3], [17, 19, 10]);
+sha2_fn!(sha256, u32, K256, 64, [2, 11, 9], [6, 5, 14], [7, 18, 3], [17, 19, 10]);
 // Σ0 = ror 28, 34, 39 = ror28(x ^ ror6(x ^ ror5 x)); Σ1 = ror 14, 18, 41 =
 // ror14(x ^ ror4(x ^ ror23 x)); σ0 = ror 1, 8, shr 7; σ1 = ror 19, 61, shr 6.
-sha2_fn!(sha512, u64, K512, [28, 6, 5], [14, 4, 23], [1, 8, 7], [19, 61, 6]);
+sha2_fn!(sha512, u64, K512, 80, [28, 6, 5], [14, 4, 23], [1, 8, 7], [19, 61, 6]);
 
 /// Size-first versions for the debug payload (`debug-log`), which has no
 /// room for the fast ones next to its log strings: one round per loop
