@@ -329,8 +329,8 @@ impl Default for Launch {
 }
 
 /// What the harness needs of the SLB file's header: the measured size (the
-/// u16 at 2) and the bootloader-data offset (the u16 at 6; right for
-/// `skl.bin`, see [`LaunchResult::failure_at`]).
+/// u16 at 2) and the bootloader-data offset (the u16 at 6 of the 8-byte
+/// header, at 0x44 of the AMD SL header, which has its GUID at 4).
 #[derive(Clone, Copy)]
 pub(crate) struct SlbHeader {
     pub(crate) measured: usize,
@@ -341,7 +341,10 @@ impl SlbHeader {
     fn read(slb: &Path) -> SlbHeader {
         let b = fs::read(slb).unwrap_or_else(|e| panic!("{}: {e}", slb.display()));
         let u16_at = |o: usize| u16::from_le_bytes([b[o], b[o + 1]]);
-        SlbHeader { measured: u16_at(2) as usize, bootloader_data: u16_at(6) as u64 }
+        const AMD_SL_GUID: [u8; 16] =
+            [0xda, 0x75, 0xc4, 0x0e, 0xd0, 0xd3, 0x5d, 0x48, 0xb6, 0xae, 0x3c, 0xb2, 0x0f, 0xb7, 0xad, 0x3a];
+        let bl = if b.get(4..20) == Some(&AMD_SL_GUID[..]) { 0x44 } else { 6 };
+        SlbHeader { measured: u16_at(2) as usize, bootloader_data: u16_at(bl) as u64 }
     }
 }
 

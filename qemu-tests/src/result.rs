@@ -169,9 +169,9 @@ impl LaunchResult {
         &self.slb_after[offset..offset + len]
     }
 
-    /// SKL's failure record (code, detail) at SLB + `offset` (its
-    /// bootloader-data area), if there is one there. [`LaunchResult::failure`]
-    /// looks at the u16 at 0x06 of the SLB file, right for `skl.bin` only.
+    /// SKL's failure record (code, detail) at SLB + `offset`, if there is
+    /// one there. [`LaunchResult::failure`] looks at the image's own
+    /// bootloader-data offset (u16 at 6, or 0x44 in the AMD SL header).
     pub fn failure_at(&self, offset: usize) -> Option<(u32, u32)> {
         failure_record(self.slb_after.get(offset..)?)
     }

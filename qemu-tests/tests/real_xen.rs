@@ -362,3 +362,74 @@ fn skl_xen_default_takes_the_bios_e820() {
     let zero_slb = r.slb_after.iter().all(|&b| b == 0);
     eprintln!("SLB after the boot: {}", if zero_slb { "all zero (scrubbed by Xen)" } else { "not all zero" });
 }
+
+/// The SLRT of a GRUB tb-dev launch as the launcher wrote it: SKL sets
+/// MEASURED (bit 0) in each policy entry it measured; cleared again here,
+/// found by walking the table (tb-dev's layout: its 16-slot policy).
+fn tbdev_slrt_as_written(r: &LaunchResult) -> Vec<u8> {
+    let rd16 = |t: &[u8], o: usize| u16::from_le_bytes([t[o], t[o + 1]]) as usize;
+    let rd32 = |t: &[u8], o: usize| u32::from_le_bytes(t[o..o + 4].try_into().unwrap()) as usize;
+    let mut t = r.slrt.clone();
+    t.truncate(rd32(&t, 8));
+    let mut o = 16;
+    while rd32(&t, o) != 3 {
+        assert_ne!(rd32(&t, o), 0xFFFF, "SLRT without a DRTM policy");
+        o += rd32(&t, o + 4);
+    }
+    for i in 0..rd16(&t, o + 14) {
+        let e = o + 16 + 56 * i;
+        if rd16(&t, e + 2) != 0xFFFF {
+            assert_eq!(t[e + 4] & 1, 1, "policy slot {i} flagged MEASURED");
+            t[e + 4] &= !1;
+        }
+    }
+    t
+}
+
+/// The two-stage `skl-amdsl.bin` (docs/design.md, "The two-stage image"),
+/// launched as GRUB tb-dev does, hands off to Debian's Xen in Multiboot2
+/// mode and dom0 reaches /init: stage 1 checked stage 2 and ran it, and
+/// dom0's PCR 17/18 equal swtpm's read-back, the host computation (PCR 17
+/// from the measured stage 1 only) and the DRTM log's replay.
+#[test]
+fn two_stage_skl_amdsl_launches_xen_and_dom0() {
+    let (xen, vmlinuz, initrd) = (rk("xen.elf"), rk("vmlinuz"), rk("initrd.gz"));
+    let r = Launch::tb_dev()
+        .kernel_file(&xen)
+        .module_file(&vmlinuz, DOM0_ARGS)
+        .module_file(&initrd, "initrd")
+        .cmdline(&format!("{XEN_ARGS} {NO_REAL_MODE}"))
+        .memory_mib(MEMORY_MIB)
+        .tpm(TpmFamily::Tpm20, TpmInterface::Tis, Some(BANKS.to_vec()))
+        .timeout(150)
+        .run();
+    let dom0 = Dom0::parse(&r.serial);
+    eprintln!("skl-amdsl.bin launch of Xen + dom0: {:?} wall; dom0 uptime at /init {:?} s", r.wall, dom0.uptime);
+    assert!(r.failure.is_none(), "SKL refused:\n{}", r.summary());
+    assert!(r.handed_off_any_kernel(), "no hand-off:\n{}", r.summary());
+    assert!(r.serial.contains("Xen version 4.17"), "Xen did not start:\n{}", r.summary());
+    assert_dom0_reported(&dom0, "skl-amdsl.bin launch", &r.summary());
+
+    let skl = fs::read(artifact("skl-amdsl.bin")).unwrap();
+    let measured = u16::from_le_bytes([skl[2], skl[3]]) as usize;
+    assert!(measured < skl.len(), "skl-amdsl.bin has a stage 2");
+    let mods = [fs::read(&vmlinuz).unwrap(), fs::read(&initrd).unwrap()];
+    let dlme = dlme_from_elf32(&fs::read(&xen).unwrap());
+    let mbi = r.mbi.clone().expect("the MBI SKL handed over, read back");
+    let slrt = tbdev_slrt_as_written(&r);
+    let (replayed, events) = predict::replay_tcg2(&r.log);
+    assert_eq!(events.len(), 7, "SKINIT, entry, DLME, MBI, SLRT, two modules: {events:?}");
+    for alg in BANKS {
+        let mut p17 = pcr17_after_skl(alg, &skl, &dlme);
+        for m in &mods {
+            p17 = extend(alg, &p17, m);
+        }
+        let p18 = extend(alg, &extend(alg, &zero(alg), &mbi), &slrt);
+        for (pcr, want) in [(17, &p17), (18, &p18)] {
+            let key = (alg.to_string(), pcr);
+            assert_eq!(hex(&dom0.pcrs[&key]), hex(want), "{alg} PCR {pcr}: dom0's sysfs reading vs host computation");
+            assert_eq!(hex(&r.host_pcrs[&key]), hex(want), "{alg} PCR {pcr}: swtpm read-back vs host computation");
+            assert_eq!(hex(&replayed[&key]), hex(want), "{alg} PCR {pcr}: DRTM log replay vs host computation");
+        }
+    }
+}
