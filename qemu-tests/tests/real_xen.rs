@@ -292,28 +292,44 @@ fn skl_xen_dom0(xen_args: &str) -> LaunchResult {
     let sk = skl_tool::predict::predict_full(&skl, &sk_dlme, &mods, Some(&mbi), Some(&slrt), &sk_banks)
         .expect("skl-tool predicts both PCRs");
     for alg in BANKS {
-        let mut p17 = pcr17_after_skl(alg, &skl, &dlme);
-        for m in &mods {
-            p17 = extend(alg, &p17, m);
-        }
-        let p18 = extend(alg, &extend(alg, &zero(alg), &mbi), &slrt);
-        for (pcr, want) in [(17, &p17), (18, &p18)] {
-            let key = (alg.to_string(), pcr);
-            eprintln!("{alg} PCR {pcr}: {}", hex(want));
-            assert_eq!(hex(&dom0.pcrs[&key]), hex(want), "{alg} PCR {pcr}: dom0's sysfs reading vs host computation");
-            assert_eq!(hex(&r.host_pcrs[&key]), hex(want), "{alg} PCR {pcr}: swtpm read-back vs host computation");
-            assert_eq!(hex(&replayed[&key]), hex(want), "{alg} PCR {pcr}: DRTM log replay vs host computation");
+        for (pcr, want) in multiboot2_pcrs(alg, &skl, &dlme, &mods, &mbi, &slrt) {
+            eprintln!("{alg} PCR {pcr}: {}", hex(&want));
+            assert_readings(&r, &dom0, &replayed, alg, pcr, &want);
             let tool = sk
                 .pcrs
                 .iter()
                 .find(|p| p.bank.name() == alg && p.pcr == pcr)
                 .and_then(|p| p.value.clone())
                 .unwrap_or_else(|| panic!("skl-tool predict gave no {alg} PCR {pcr}"));
-            assert_eq!(hex(&tool), hex(want), "{alg} PCR {pcr}: skl-tool predict vs host computation");
+            assert_eq!(hex(&tool), hex(&want), "{alg} PCR {pcr}: skl-tool predict vs host computation");
         }
     }
     assert!(r.serial.contains("Entering ACPI S5 state"), "dom0's poweroff -f shuts Xen down\n{}", r.summary());
     r
+}
+
+/// Host computation of a Multiboot2-mode launch: PCR 17 = SKINIT of the
+/// measured bytes, entry offset, Xen as loaded, each module; PCR 18 = the
+/// MBI as handed over, then the SLRT as written.
+fn multiboot2_pcrs(
+    alg: &str,
+    skl: &[u8],
+    dlme: &predict::Dlme,
+    mods: &[Vec<u8>],
+    mbi: &[u8],
+    slrt: &[u8],
+) -> [(u32, Vec<u8>); 2] {
+    let p17 = mods.iter().fold(pcr17_after_skl(alg, skl, dlme), |p, m| extend(alg, &p, m));
+    [(17, p17), (18, extend(alg, &extend(alg, &zero(alg), mbi), slrt))]
+}
+
+/// dom0's sysfs reading, swtpm's read-back and the DRTM log's replay of
+/// `alg` PCR `pcr` all equal the host computation `want`.
+fn assert_readings(r: &LaunchResult, dom0: &Dom0, replayed: &predict::Pcrs, alg: &str, pcr: u32, want: &[u8]) {
+    let key = (alg.to_string(), pcr);
+    assert_eq!(hex(&dom0.pcrs[&key]), hex(want), "{alg} PCR {pcr}: dom0's sysfs reading vs host computation");
+    assert_eq!(hex(&r.host_pcrs[&key]), hex(want), "{alg} PCR {pcr}: swtpm read-back vs host computation");
+    assert_eq!(hex(&replayed[&key]), hex(want), "{alg} PCR {pcr}: DRTM log replay vs host computation");
 }
 
 /// The Xen memory-map line `[start, end] (type)` that contains `addr`.
@@ -420,16 +436,8 @@ fn two_stage_skl_amdsl_launches_xen_and_dom0() {
     let (replayed, events) = predict::replay_tcg2(&r.log);
     assert_eq!(events.len(), 7, "SKINIT, entry, DLME, MBI, SLRT, two modules: {events:?}");
     for alg in BANKS {
-        let mut p17 = pcr17_after_skl(alg, &skl, &dlme);
-        for m in &mods {
-            p17 = extend(alg, &p17, m);
-        }
-        let p18 = extend(alg, &extend(alg, &zero(alg), &mbi), &slrt);
-        for (pcr, want) in [(17, &p17), (18, &p18)] {
-            let key = (alg.to_string(), pcr);
-            assert_eq!(hex(&dom0.pcrs[&key]), hex(want), "{alg} PCR {pcr}: dom0's sysfs reading vs host computation");
-            assert_eq!(hex(&r.host_pcrs[&key]), hex(want), "{alg} PCR {pcr}: swtpm read-back vs host computation");
-            assert_eq!(hex(&replayed[&key]), hex(want), "{alg} PCR {pcr}: DRTM log replay vs host computation");
+        for (pcr, want) in multiboot2_pcrs(alg, &skl, &dlme, &mods, &mbi, &slrt) {
+            assert_readings(&r, &dom0, &replayed, alg, pcr, &want);
         }
     }
 }
