@@ -24,7 +24,7 @@
 //! size above), which runs stage 2 (the rest of the file) only if it hashes
 //! to the SHA-256 stage 1 carries; so the formula is the same, and an image
 //! whose stage 1 does not carry its stage 2's digest is refused here
-//! ([`stage2`]), as SKL refuses it (0x2010).
+//! ([`stage2_of`]), as SKL refuses it (0x2010).
 //!
 //! With `skl-amdsl.bin` (the AMD SL generation, detected by the header)
 //! the kernel is Xen v3, which after the MBI extends PCR 18 with AMD_INFO
@@ -34,7 +34,9 @@
 
 use skl_bootinfo::drtm;
 use skl_bootinfo::multiboot2::{reserve, Mbi};
-use skl_bootinfo::sl_header::{find_stage2_digest, parse_slb_image, Generation, SlHeaderError, Stage2Digest, SLB_SIZE};
+use skl_bootinfo::sl_header::{
+    find_stage2_digest, parse_slb_image, Generation, SlHeaderError, SlbLayout, Stage2Digest, SLB_SIZE,
+};
 use skl_bootinfo::slrt::{entity, AmdInfo, Architecture, Slrt};
 use skl_bootinfo::txt::chain;
 
@@ -167,7 +169,7 @@ pub fn describe_header_error(e: SlHeaderError) -> String {
 pub fn measured_bytes(skl: &[u8]) -> Result<&[u8], String> {
     let skl = chain::image(skl).ok_or("ELF-wrapped skl-txt.bin: its PT_LOAD segment lies outside the file")?;
     let layout = parse_slb_image(skl).map_err(describe_header_error)?;
-    if let Some(s) = stage2(skl)? {
+    if let Some(s) = stage2_of(skl, &layout) {
         if !s.carried {
             return Err(format!(
                 "stage 1 does not carry SHA-256 of stage 2 (bytes {:#x}..{:#x}, SHA-256 {}): SKL stops with 0x2010 before any extend",
@@ -191,16 +193,16 @@ pub struct Stage2 {
     pub carried: bool,
 }
 
-/// `None` for the one-stage images; an error for an invalid header.
-pub fn stage2(skl: &[u8]) -> Result<Option<Stage2>, String> {
+/// Stage 2 of the image `skl` whose header parsed as `layout`; `None` for
+/// the one-stage images.
+pub fn stage2_of(skl: &[u8], layout: &SlbLayout) -> Option<Stage2> {
     use sha2::Digest as _;
-    let layout = parse_slb_image(skl).map_err(describe_header_error)?;
-    let Some(range) = layout.stage2() else { return Ok(None) };
+    let range = layout.stage2()?;
     let sha256: [u8; 32] = sha2::Sha256::digest(&skl[range.clone()]).into();
     let stage1 = &skl[..range.start];
     let off = std::mem::offset_of!(Stage2Digest, sha256);
     let carried = find_stage2_digest(stage1).is_some_and(|at| stage1[at + off..at + off + 32] == sha256);
-    Ok(Some(Stage2 { range, sha256, carried }))
+    Some(Stage2 { range, sha256, carried })
 }
 
 /// PCR 17 right after SKINIT: E(0, H(skl[0 : measured_size])).

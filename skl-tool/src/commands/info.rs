@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use skl_bootinfo::sl_header::{parse_slb_image, Generation, MAX_FILE_SIZE};
-use skl_tool::predict::{describe_header_error, pcr17_after_skinit, stage2};
+use skl_tool::predict::{describe_header_error, pcr17_after_skinit, stage2_of};
 use skl_tool::{hex, Bank};
 
 use crate::input::{fail, read, Failure};
@@ -30,10 +30,7 @@ pub(crate) fn run(skl: &Path, json: bool) -> Result<ExitCode, Failure> {
         Err(e) => return fail(skl, describe_header_error(e)),
     };
     let measured = &b[..l.measured_size as usize];
-    let s2 = match stage2(&b) {
-        Ok(s) => s,
-        Err(e) => return fail(skl, e),
-    };
+    let s2 = stage2_of(&b, &l);
     let id = uuid(&b[l.skl_info as usize..l.skl_info as usize + 16]);
     if json {
         let banks = Bank::ALL
