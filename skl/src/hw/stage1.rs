@@ -18,7 +18,7 @@ use crate::error::STAGE2_MISMATCH;
 use crate::hash::sha256_oneshot;
 use crate::hw::cpu;
 use crate::hw::phys::IdentityMap;
-use crate::launch::FAILURE_MAGIC;
+use crate::launch::failure_record;
 
 extern "C" {
     /// Linker symbols (`linker/skl-amdsl.ld`, `linker/slb.ld`): stage 2 is
@@ -67,10 +67,7 @@ pub fn check_stage2() {
 /// code, detail over the start of the bootloader data) and the stop.
 /// Nothing of stage 2 ran and nothing was extended after SKINIT.
 fn fail(found: u32) -> ! {
-    let mut r = [0u8; 16];
-    r[..8].copy_from_slice(&FAILURE_MAGIC);
-    r[8..12].copy_from_slice(&(STAGE2_MISMATCH as u32).to_le_bytes());
-    r[12..].copy_from_slice(&found.to_le_bytes());
+    let r = failure_record(STAGE2_MISMATCH, found);
     let rec = core::ptr::addr_of_mut!(__bootloader_data);
     // SAFETY: the first 16 bytes of the bootloader-data area, inside our
     // SLB, which only this CPU touches; no reference to it exists: the

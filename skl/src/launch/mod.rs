@@ -650,13 +650,23 @@ fn log_error(e: LogError, range: PhysRange) -> LaunchError {
 /// next stage (or a test) can tell why there was no hand-off.
 pub const FAILURE_MAGIC: [u8; 8] = *b"SKLERROR";
 
+/// The 16-byte failure record: magic, code, detail (little-endian). Also
+/// what stage 1 of the two-stage image writes (`hw::stage1`), inlined there
+/// so that stage 1 runs no code of stage 2.
+#[inline(always)]
+pub fn failure_record(code: u16, detail: u32) -> [u8; 16] {
+    let mut r = [0u8; 16];
+    r[..8].copy_from_slice(&FAILURE_MAGIC);
+    r[8..12].copy_from_slice(&(code as u32).to_le_bytes());
+    r[12..].copy_from_slice(&detail.to_le_bytes());
+    r
+}
+
 pub fn write_failure_record<M: PhysMemory>(mem: &mut M, slb: PhysAddr, g: Generation, err: &LaunchError) {
     let rec =
         own_header(mem, slb, g).and_then(|h| bootloader_data(slb, &h)).and_then(|r| PhysRange::new(r.start(), 16));
     if let Some(b) = rec.and_then(|r| mem.write(r)) {
-        b[..8].copy_from_slice(&FAILURE_MAGIC);
-        b[8..12].copy_from_slice(&(err.code() as u32).to_le_bytes());
-        b[12..16].copy_from_slice(&err.detail().to_le_bytes());
+        b.copy_from_slice(&failure_record(err.code(), err.detail()));
     }
 }
 
