@@ -10,20 +10,15 @@
 #![cfg_attr(skl_baremetal, no_std)]
 #![cfg_attr(skl_baremetal, no_main)]
 
-#[cfg(skl_baremetal)]
-core::arch::global_asm!(
-    concat!(
-        ".set SL_HEADER_SIZE, {hdr}\n",
-        include_str!("hw/entry_head.S"),
-        include_str!("hw/entry_skinit.S"),
-        include_str!("hw/entry_common.S")
-    ),
-    hdr = const skl_bootinfo::sl_header::Generation::AmdSl.header_size(),
-    options(att_syntax)
-);
+/// The image's header generation (`linker/skl-amdsl-psp.ld`).
+#[cfg_attr(not(skl_baremetal), allow(dead_code))]
+const GENERATION: skl_bootinfo::sl_header::Generation = skl_bootinfo::sl_header::Generation::AmdSl;
+
+include!("skinit_entry.rs");
 
 #[cfg(skl_baremetal)]
 mod payload {
+    use super::GENERATION;
     use skl::hw::{cpu, fabric::HwFabric, mmio::TpmMmio, phys::IdentityMap, psp::HwPsp};
     use skl::launch::{self, Dce, Handoff, Mode};
     use skl::memory::PhysMemory;
@@ -31,12 +26,8 @@ mod payload {
     use skl::psp::PspError;
     use skl::tpm::tis::Tis;
     use skl::{dma, LaunchError};
-    use skl_bootinfo::sl_header::Generation;
     use skl_bootinfo::slrt::Slrt;
     use skl_bootinfo::{PhysAddr, PhysRange};
-
-    /// The image's header generation (`linker/skl-amdsl-psp.ld`).
-    const GENERATION: Generation = Generation::AmdSl;
 
     #[no_mangle]
     extern "C" fn skl_main(slb_base: u64) -> ! {

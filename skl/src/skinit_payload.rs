@@ -2,20 +2,10 @@
 // `main_amdsl.rs` (skl-amdsl.bin): `include!`d after each defines
 // `GENERATION` (its SL header, linked by its own linker script), `NAME` and
 // the macro `enter!`, what `skl_main` runs.
-// Entered by SKINIT through `hw/entry_skinit.S` + `hw/entry_common.S`,
-// which call `skl_main`.
+// Entered by SKINIT through the entry code of `skinit_entry.rs` (shared with
+// `main_psp.rs`), which calls `skl_main`.
 
-#[cfg(skl_baremetal)]
-core::arch::global_asm!(
-    concat!(
-        ".set SL_HEADER_SIZE, {hdr}\n",
-        include_str!("hw/entry_head.S"),
-        include_str!("hw/entry_skinit.S"),
-        include_str!("hw/entry_common.S")
-    ),
-    hdr = const GENERATION.header_size(),
-    options(att_syntax)
-);
+include!("skinit_entry.rs");
 
 #[cfg(skl_baremetal)]
 mod payload {
